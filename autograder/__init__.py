@@ -1,0 +1,1 @@
+"""The trusted side of grading: release, sandbox, hidden tests, gradebook."""
