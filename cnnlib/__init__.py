@@ -19,6 +19,7 @@ from .losses import *  # noqa: F401,F403
 from .modules import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .receptive import *  # noqa: F401,F403
 from .training import *  # noqa: F401,F403
 from .transfer import *  # noqa: F401,F403
 from .tuning import *  # noqa: F401,F403
