@@ -1,0 +1,188 @@
+"""Release an assignment to students: nbgrader's generate_assignment, then the student bundle.
+
+Steps, each small:
+1. ``nbgrader generate_assignment`` turns ``solutions/A`` into ``notebooks/A`` (stubs, no
+   outputs, locked cells, checksums);
+2. the student edition of cnnlib is written beside the notebooks of the bundle;
+3. ``dist/student/A`` gets the notebooks, that cnnlib, a requirements file and a README;
+4. a leak check searches everything released for reference solution lines and hidden tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .assignments import check_assignment, source_notebooks
+from .student_edition import all_regions, build_student_cnnlib
+
+STUDENT_REQUIREMENTS = """\
+# What a student needs to run this assignment's notebooks.
+numpy>=1.24
+matplotlib>=3.7
+scikit-learn>=1.2
+tqdm>=4.60
+jupyterlab>=4
+"""
+
+STUDENT_README = """\
+# {assignment}
+
+Open the notebooks in JupyterLab from this folder (`jupyter lab`), so that `import cnnlib`
+finds the copy of cnnlib shipped here. Functions you are asked to write raise
+`NotImplementedError` until you do; the visible test cells tell you what is wrong.
+
+Set-up on your own machine: `python3 -m pip install -r requirements.txt`.
+"""
+
+HIDDEN_DIR = Path(__file__).resolve().parent / "hidden"
+
+
+class LeakError(RuntimeError):
+    """Raised when released files contain solution code or hidden tests."""
+
+
+@dataclass
+class Released:
+    notebooks: list[Path]
+    bundle: Path
+
+
+def venv_env() -> dict[str, str]:
+    """The environment with this interpreter's bin/ first on PATH (nbgrader runs alembic)."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def generate_assignment(course_dir: Path, assignment: str, *, use_db: bool = True) -> list[Path]:
+    """Run nbgrader's generate_assignment; return the released notebooks."""
+    command = [
+        sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
+        "--force", "--log-level=WARN",
+    ]
+    if not use_db:
+        command.append("--no-db")
+    result = subprocess.run(
+        command, cwd=course_dir, env=venv_env(), capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"nbgrader generate_assignment {assignment} failed:\n{result.stdout}{result.stderr}"
+        )
+    released = sorted((course_dir / "notebooks" / assignment).glob("*.ipynb"))
+    for path in released:  # nbgrader keeps outputs out already; make sure of it
+        nb = nbformat.read(path, as_version=4)
+        if any(c.cell_type == "code" and (c.outputs or c.execution_count) for c in nb.cells):
+            raise RuntimeError(f"{path} was released with outputs")
+    return released
+
+
+def build_bundle(course_dir: Path, assignment: str, dist_dir: Path) -> Path:
+    """Write ``dist_dir/assignment``: notebooks, student cnnlib, requirements, README."""
+    bundle = dist_dir / assignment
+    if bundle.exists():
+        shutil.rmtree(bundle)
+    shutil.copytree(
+        course_dir / "notebooks" / assignment, bundle,
+        ignore=shutil.ignore_patterns("cnnlib", ".ipynb_checkpoints", "__pycache__"),
+    )
+    build_student_cnnlib(assignment, bundle, course_dir=course_dir)
+    (bundle / "requirements.txt").write_text(STUDENT_REQUIREMENTS)
+    (bundle / "README.md").write_text(STUDENT_README.format(assignment=assignment))
+    return bundle
+
+
+def _meaningful(line: str) -> bool:
+    """A line distinctive enough that finding it in a released file means a leak."""
+    text = line.strip()
+    if len(text) < 12 or text.startswith("#"):
+        return False
+    generic = ("return ", "raise ", "import ", "from ", "def ", "class ", '"""')
+    return not text.startswith(generic) or len(text) > 40
+
+
+def leaked_lines(paths: list[Path], assignment: str, course_dir: Path) -> list[str]:
+    """Solution and hidden-test lines found in ``paths``, as 'file: line' strings."""
+    from .assignments import assignments_from
+
+    hidden = set(assignments_from(assignment))
+    secrets: set[str] = set()
+    for region, body in all_regions():
+        if region.assignment in hidden:
+            secrets.update(line.strip() for line in body if _meaningful(line))
+    for name in hidden:
+        try:
+            notebooks = source_notebooks(course_dir, name)
+        except FileNotFoundError:
+            continue
+        for source in notebooks:
+            secrets.update(solution_lines(source))
+            hidden_test = HIDDEN_DIR / f"test_{source.stem}.py"
+            if hidden_test.is_file():
+                secrets.update(
+                    line.strip() for line in hidden_test.read_text().splitlines()
+                    if _meaningful(line) and "assert" in line
+                )
+    found = []
+    for path in paths:
+        text = path.read_text(errors="replace")
+        if path.suffix == ".ipynb":
+            nb = nbformat.reads(text, as_version=4)
+            text = "\n".join(cell.source for cell in nb.cells)
+        present = {line.strip() for line in text.splitlines()}
+        found.extend(f"{path}: {line}" for line in sorted(secrets & present))
+    return found
+
+
+def solution_lines(notebook: Path) -> set[str]:
+    """The distinctive lines between ### BEGIN SOLUTION and ### END SOLUTION of a notebook."""
+    nb = nbformat.read(notebook, as_version=4)
+    lines: set[str] = set()
+    for cell in nb.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if "### BEGIN SOLUTION" in line:
+                inside = True
+            elif "### END SOLUTION" in line:
+                inside = False
+            elif inside and _meaningful(line):
+                lines.add(line.strip())
+    return lines
+
+
+def released_files(root: Path) -> list[Path]:
+    return sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and p.suffix in {".py", ".ipynb", ".txt", ".md"}
+        and "__pycache__" not in p.parts
+    )
+
+
+def release(
+    assignment: str, course_dir: Path, dist_dir: Path | None = None, *, use_db: bool = True
+) -> Released:
+    """Release ``assignment``: the four steps of this module's docstring."""
+    check_assignment(assignment)
+    source_notebooks(course_dir, assignment)  # fail early, clearly, when there are none
+    notebooks = generate_assignment(course_dir, assignment, use_db=use_db)
+    bundle = build_bundle(course_dir, assignment, dist_dir or course_dir / "dist" / "student")
+    leaks = leaked_lines(released_files(bundle) + notebooks, assignment, course_dir)
+    if leaks:
+        raise LeakError("released files contain solution code:\n" + "\n".join(leaks[:20]))
+    return Released(notebooks=notebooks, bundle=bundle)
+
+
+def prepare_lab(course_dir: Path) -> list[Path]:
+    """Put each released assignment's student cnnlib beside its notebooks (for `make lab`)."""
+    written = []
+    for folder in sorted((course_dir / "notebooks").iterdir()):
+        if folder.is_dir() and any(folder.glob("*.ipynb")):
+            written.append(build_student_cnnlib(folder.name, folder, course_dir=course_dir))
+    return written
