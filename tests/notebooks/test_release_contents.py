@@ -1,0 +1,100 @@
+"""What students receive: in sync with a release, no outputs, no solutions, no hidden tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import RELEASED, ROOT, SOLUTIONS, is_solution_cell, nbgrader_meta, notebook_paths
+
+from autograder.assignments import ASSIGNMENTS
+from autograder.release import leaked_lines, release, released_files, solution_lines
+
+COMMITTED = notebook_paths(SOLUTIONS) + notebook_paths(RELEASED)
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=[str(p.relative_to(ROOT)) for p in COMMITTED])
+def test_committed_notebook_has_no_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, (
+                f"{path.name}: commit notebooks without outputs"
+            )
+
+
+@pytest.fixture(scope="module")
+def fresh_release(tmp_path_factory):
+    """A release of every assignment from a copy of the course, outside the work tree."""
+    course = tmp_path_factory.mktemp("course")
+    shutil.copytree(SOLUTIONS, course / "solutions")
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    for assignment in ASSIGNMENTS:
+        release(assignment, course, use_db=False)
+    return course
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_committed_release_equals_a_fresh_release(fresh_release, assignment):
+    fresh = sorted((fresh_release / "notebooks" / assignment).glob("*.ipynb"))
+    committed = sorted((RELEASED / assignment).glob("*.ipynb"))
+    assert [p.name for p in committed] == [p.name for p in fresh], (
+        f"notebooks/{assignment} is out of date: run `cnn-course release {assignment}`"
+    )
+    for new, old in zip(fresh, committed, strict=True):
+        assert nbformat.read(new, as_version=4) == nbformat.read(old, as_version=4), (
+            f"notebooks/{assignment}/{old.name} differs from a fresh release: "
+            f"run `cnn-course release {assignment}`"
+        )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_student_bundle_holds_no_solution_and_no_hidden_test(fresh_release, assignment):
+    bundle = fresh_release / "dist" / "student" / assignment
+    files = released_files(bundle)
+    names = {p.name for p in files}
+    assert "requirements.txt" in names and "__init__.py" in names
+    assert not any(p.name.startswith("test_") and p.suffix == ".py" for p in files)
+    assert leaked_lines(files, assignment, fresh_release) == []
+
+
+@pytest.mark.parametrize("path", notebook_paths(SOLUTIONS), ids=lambda p: p.stem)
+def test_released_notebook_has_stubs_where_solutions_were(path):
+    released = nbformat.read(RELEASED / path.parent.name / path.name, as_version=4)
+    secrets = solution_lines(path)
+    assert secrets, f"{path.name} has no solution code"
+    stubs = 0
+    for cell in released.cells:
+        assert "BEGIN SOLUTION" not in cell.source and "END SOLUTION" not in cell.source
+        present = {line.strip() for line in cell.source.splitlines()}
+        assert not secrets & present, f"{path.name}: solution lines released: {secrets & present}"
+        if is_solution_cell(cell):
+            stubs += "raise NotImplementedError()" in cell.source
+    assert stubs >= 1
+
+
+def test_hidden_test_points_match_the_notebook_grade_cells():
+    import ast
+
+    for path in notebook_paths(SOLUTIONS):
+        nb = nbformat.read(path, as_version=4)
+        cells = {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c).get("points", 0))
+                 for c in nb.cells if nbgrader_meta(c).get("grade")}
+        hidden = Path(ROOT / "autograder" / "hidden" / f"test_{path.stem}.py")
+        assert hidden.is_file(), f"no hidden tests for {path.stem}"
+        points: dict[str, float] = {}
+        for node in ast.walk(ast.parse(hidden.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "grade":
+                kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+                points[kwargs["grade_id"]] = points.get(kwargs["grade_id"], 0) + kwargs["points"]
+        assert set(points) == set(cells), (
+            f"{path.stem}: grade cells {sorted(cells)} vs hidden {sorted(points)}"
+        )
+        for grade_id, total in points.items():
+            assert abs(total - cells[grade_id]) < 1e-9, (
+                f"{path.stem}/{grade_id}: hidden tests give {total} points, "
+                f"the cell {cells[grade_id]}"
+            )
