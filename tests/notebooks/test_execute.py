@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from conftest import (
+from nbtools import (
     RELEASED,
     SOLUTION_TIMES,
     SOLUTIONS,

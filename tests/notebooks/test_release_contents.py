@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import RELEASED, ROOT, SOLUTIONS, is_solution_cell, nbgrader_meta, notebook_paths
+from nbtools import RELEASED, ROOT, SOLUTIONS, is_solution_cell, nbgrader_meta, notebook_paths
 
 from autograder.assignments import ASSIGNMENTS
 from autograder.release import leaked_lines, release, released_files, solution_lines
