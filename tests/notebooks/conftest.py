@@ -1,6 +1,7 @@
 """Fixtures for the notebook tests, and the solution-notebook timing summary."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 from nbtools import SOLUTION_TIMES
