@@ -330,12 +330,15 @@ def test_train_step_updates_the_weights_once(student):
 def _check_one_update(student, build):
     shape, classes = ((6,), 4) if build is _mlp else ((1, 8, 8), 10)
     x, y = _data(54, 9, shape, classes)
+    x2, y2 = _data(57, 9, shape, classes)
     model = build(student)
     state = model.state_dict()
-    student.train_step(model, x, y, student.SGD(model.parameters(), lr=0.2))
+    optimizer = student.SGD(model.parameters(), lr=0.2)
+    student.train_step(model, x, y, optimizer)
     got = model.state_dict()
     ref = _reference_like(build, state)
-    cnnlib.train_step(ref, x, y, cnnlib.SGD(ref.parameters(), lr=0.2))
+    ref_opt = cnnlib.SGD(ref.parameters(), lr=0.2)
+    cnnlib.train_step(ref, x, y, ref_opt)
     if _states_close(got, state, 1e-12):
         pytest.fail("the weights did not change: is model.backward(dscores) called before "
                     "optimizer.step()? (without backward every gradient is zero)")
@@ -343,6 +346,14 @@ def _check_one_update(student, build):
         "the weights after one step differ from one SGD step on this batch's gradient: "
         "forward, loss, model.backward(dscores) with the loss's gradient, then one "
         "optimizer.step()"
+    )
+    # A second step on another batch, with the same optimizer.
+    student.train_step(model, x2, y2, optimizer)
+    cnnlib.train_step(ref, x2, y2, ref_opt)
+    assert _states_close(model.state_dict(), ref.state_dict(), 1e-6), (
+        "the first step is right but the second is not: the second step also used the "
+        "first batch's gradients. Call optimizer.zero_grad() at the start of every step "
+        "(backward adds into .grad)"
     )
 
 
@@ -365,7 +376,8 @@ def test_train_step_clears_gradients_left_from_before(student):
         "since backward adds into .grad and old gradients would be stepped again"
     )
     assert np.allclose(losses, expected, rtol=1e-6), (
-        f"losses over three steps {np.round(losses, 5)}, expected {np.round(expected, 5)}"
+        f"losses over three steps {np.round(losses, 5)}, expected {np.round(expected, 5)}: "
+        "each should be the mean loss of the batch before that step's update"
     )
 
 
