@@ -1,0 +1,467 @@
+"""Hidden tests for 03_convolution: output sizes, 2D cross-correlation and convolution, the
+conv layer forward (loops and vectorized) and its backward pass.
+
+Every ``student.<name>(...)`` call runs in the sandbox; expected values come from the
+reference ``cnnlib`` in this (trusted) process. When a result is wrong, the message names
+the likely misconception, found by comparing with the usual wrong versions computed here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cnnlib
+
+pytestmark = pytest.mark.a2_convolution
+
+
+def _arr(value) -> np.ndarray:
+    return np.asarray(value, dtype=np.float64)
+
+
+def _close(a, b, tol: float = 1e-7) -> bool:
+    """Same shape and equal up to tol relative to the larger array's scale."""
+    a, b = _arr(a), _arr(b)
+    if a.shape != b.shape:
+        return False
+    scale = max(1.0, float(np.max(np.abs(b), initial=0.0)))
+    return bool(np.all(np.abs(a - b) <= tol * scale))
+
+
+def _pair(value) -> tuple[int, int]:
+    if isinstance(value, (tuple, list)):
+        return int(value[0]), int(value[1])
+    return int(value), int(value)
+
+
+def _two(result, what: str, names: str) -> tuple:
+    count = len(names.split(","))
+    assert isinstance(result, (tuple, list)) and len(result) == count, (
+        f"{what} should return a tuple ({names}); got {type(result).__name__}"
+        + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")
+    )
+    return tuple(result)
+
+
+def _flip(w: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(w[..., ::-1, ::-1])
+
+
+def _raises_value_error(call) -> tuple[bool, str]:
+    """(raised a ValueError?, what happened) for a call that should refuse its arguments."""
+    try:
+        result = call()
+    except Exception as error:  # the sandbox may re-raise the student's error as its own type
+        text = f"{type(error).__name__}: {error}"
+        return "ValueError" in text, text
+    return False, f"returned {result!r}"
+
+
+# --------------------------------------------------------------------------------------
+# conv_output_size
+# --------------------------------------------------------------------------------------
+
+SIZE_CASES = [  # (size, kernel, stride, pad), all of which fit
+    (5, 3, 1, 0), (5, 3, 1, 1), (32, 3, 1, 1), (32, 5, 1, 2), (28, 5, 1, 0), (7, 3, 2, 0),
+    (7, 3, 2, 1), (9, 3, 3, 0), (10, 4, 3, 0), (4, 4, 1, 0), (1, 1, 1, 0), (1, 3, 1, 1),
+    (33, 3, 2, 1), (227, 11, 4, 0), (6, 2, 2, 0), (8, 1, 1, 0), (10, 4, 2, 2), (3, 5, 1, 1),
+]
+
+
+def _size_hint(size, kernel, stride, pad, got) -> str:
+    if got == size - kernel + 1 and (stride > 1 or pad > 0):
+        return "padding and stride were ignored: (size + 2 pad - kernel) / stride + 1"
+    if pad and got == (size + pad - kernel) // stride + 1:
+        return "padding was added on one side only: it goes on both sides (2 * pad)"
+    if pad and got == (size - kernel) // stride + 1:
+        return "the padding was ignored: the padded input has size + 2 * pad"
+    if stride > 1 and got == size + 2 * pad - kernel + 1:
+        return "the stride was ignored: divide the room (size + 2 pad - kernel) by the stride"
+    if got == (size + 2 * pad - kernel) // stride:
+        return "off by one: the kernel has room // stride + 1 positions (the first one too)"
+    return "compare with (size + 2 pad - kernel) / stride + 1"
+
+
+@pytest.mark.grade(grade_id="test_conv_output_size", points=1)
+def test_output_size_for_sizes_that_fit(student):
+    for size, kernel, stride, pad in SIZE_CASES:
+        want = cnnlib.conv_output_size(size, kernel, stride=stride, pad=pad)
+        got = student.conv_output_size(size, kernel, stride=stride, pad=pad)
+        call = f"conv_output_size({size}, {kernel}, stride={stride}, pad={pad})"
+        assert isinstance(got, (int, np.integer)) and not isinstance(got, bool), (
+            f"{call} returned {got!r} ({type(got).__name__}); return an int")
+        assert got == want, f"{call} = {got}, expected {want}: " + _size_hint(
+            size, kernel, stride, pad, got)
+    # the defaults: stride 1, no padding
+    assert student.conv_output_size(6, 3) == 4, (
+        "conv_output_size(6, 3) should be 4 (defaults stride=1, pad=0: valid, H - k + 1)")
+
+
+@pytest.mark.grade(grade_id="test_conv_output_size", points=1)
+def test_output_size_refuses_what_does_not_fit(student):
+    for args, why in [((5, 3, 3, 0), "the lecture's stride 3 on a 5x5 input with a 3x3 kernel "
+                                     "skips the last pixels"),
+                      ((6, 3, 2, 0), "(6 - 3) / 2 is not a whole number"),
+                      ((8, 3, 2, 1), "(8 + 2 - 3) / 2 is not a whole number"),
+                      ((2, 3, 1, 0), "the kernel is larger than the input"),
+                      ((1, 5, 1, 1), "the kernel is larger than the padded input")]:
+        assert _raises_value_error(lambda a=args: cnnlib.conv_output_size(*a))[0]
+        ok, what = _raises_value_error(lambda a=args: student.conv_output_size(*a))
+        assert ok, f"conv_output_size{args} {what}; expected a ValueError: {why}"
+
+
+# --------------------------------------------------------------------------------------
+# cross_correlate2d and convolve2d
+# --------------------------------------------------------------------------------------
+
+PATCH = np.array([[200.0, 150.0, 150.0], [100.0, 50.0, 100.0], [25.0, 25.0, 10.0]])
+SOBEL = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
+
+IMAGE_CASES = [  # (image shape, kernel shape, scale)
+    ((5, 5), (3, 3), 1.0), ((6, 9), (2, 4), 1.0), ((7, 4), (7, 1), 1.0), ((4, 6), (4, 6), 1.0),
+    ((1, 8), (1, 3), 1.0), ((9, 1), (2, 1), 1.0), ((10, 12), (5, 3), 1e6), ((3, 3), (1, 1), 1.0),
+]
+
+
+def _shape_hint(got_shape, x_shape, k_shape) -> str:
+    want = (x_shape[0] - k_shape[0] + 1, x_shape[1] - k_shape[1] + 1)
+    if got_shape == x_shape:
+        return (f"output shape {got_shape} equals the input's: keep only the valid positions, "
+                f"{want}")
+    return f"output shape {got_shape}, expected {want} = (H - kh + 1, W - kw + 1)"
+
+
+def _check_2d(student, name: str, other: str):
+    rng = np.random.default_rng(301 if name == "cross_correlate2d" else 302)
+    reference, wrong = getattr(cnnlib, name), getattr(cnnlib, other)
+    for x_shape, k_shape, scale in IMAGE_CASES:
+        x, k = scale * rng.normal(size=x_shape), rng.normal(size=k_shape)
+        want = reference(x, k)
+        got = _arr(getattr(student, name)(x, k))
+        assert got.shape == want.shape, f"{name}: image {x_shape}, kernel {k_shape}: " + (
+            _shape_hint(got.shape, x_shape, k_shape))
+        if _close(got, want):
+            continue
+        setup = f"{name}: image {x_shape}, kernel {k_shape}"
+        if _close(got, wrong(x, k)):
+            raise AssertionError(
+                f"{setup}: the result is the {other.replace('2d', '')} of the image and the "
+                + ("kernel: the kernel was flipped, cross-correlation uses it as it is"
+                   if name == "cross_correlate2d" else
+                   "kernel: convolution flips the kernel (rotate by 180 degrees) first"))
+        one_axis = [np.ascontiguousarray(k[::-1]), np.ascontiguousarray(k[:, ::-1])]
+        if name == "convolve2d" and any(_close(got, reference(x, k1)) for k1 in one_axis):
+            raise AssertionError(f"{setup}: the kernel was flipped along one axis only; "
+                                 "rotating by 180 degrees flips rows and columns")
+        raise AssertionError(f"{setup}: wrong values (largest error "
+                             f"{np.max(np.abs(got - want)):.3g}); y(r, c) = sum_a sum_b "
+                             "x(r + a, c + b) k(" + ("a, b" if name == "cross_correlate2d"
+                                                     else "kh-1-a, kw-1-b") + ")")
+
+
+@pytest.mark.grade(grade_id="test_cross_correlate2d", points=1)
+def test_cross_correlation_of_the_lecture_patch_is_65(student):
+    got = _arr(student.cross_correlate2d(PATCH, SOBEL))
+    assert got.shape == (1, 1), _shape_hint(got.shape, (3, 3), (3, 3))
+    assert got[0, 0] != -65.0, "got -65, expected 65: the kernel was flipped (that is convolution)"
+    assert np.isclose(got[0, 0], 65.0), f"got {got[0, 0]}, expected the lecture's 65"
+    # on a wider image the kernel must slide: the patch at column 0, then its mirror image
+    wide = np.concatenate([PATCH, PATCH[:, ::-1]], axis=1)  # (3, 6)
+    want = cnnlib.cross_correlate2d(wide, SOBEL)
+    got = _arr(student.cross_correlate2d(wide, SOBEL))
+    assert got.shape == (1, 4), _shape_hint(got.shape, (3, 6), (3, 3))
+    assert _close(got, want), f"on a (3, 6) image: got {got}, expected {want}"
+
+
+@pytest.mark.grade(grade_id="test_cross_correlate2d", points=1)
+def test_cross_correlation_on_many_shapes(student):
+    _check_2d(student, "cross_correlate2d", "convolve2d")
+
+
+@pytest.mark.grade(grade_id="test_convolve2d", points=1)
+def test_convolving_a_delta_gives_the_kernel_back(student):
+    for k in (np.arange(1.0, 10.0).reshape(3, 3), np.array([[1.0, 2.0, 0.0], [0.0, 0.0, 3.0]]),
+              np.array([[4.0], [-1.0], [2.5], [0.0]])):
+        kh, kw = k.shape
+        delta = np.zeros((2 * kh - 1, 2 * kw - 1))
+        delta[kh - 1, kw - 1] = 1.0
+        got = _arr(student.convolve2d(delta, k))
+        assert got.shape == k.shape, _shape_hint(got.shape, delta.shape, k.shape)
+        assert not (_close(got, k[::-1, ::-1]) and not _close(k, k[::-1, ::-1])), (
+            f"convolving a single bright pixel with {k.tolist()} gave the flipped kernel: "
+            "that is cross-correlation; convolution flips the kernel first, so a delta gives "
+            "the kernel back")
+        assert _close(got, k), (
+            f"convolving a single bright pixel with the kernel {k.tolist()} gave "
+            f"{got.tolist()}; convolution of a delta reproduces the kernel")
+    got = _arr(student.convolve2d(PATCH, SOBEL))
+    assert got.shape == (1, 1) and np.isclose(got[0, 0], -65.0), (
+        f"convolve2d(patch, K') = {got.ravel()}, expected -65: flip(K') = -K'")
+
+
+@pytest.mark.grade(grade_id="test_convolve2d", points=1)
+def test_convolution_on_many_shapes(student):
+    _check_2d(student, "convolve2d", "cross_correlate2d")
+
+
+# --------------------------------------------------------------------------------------
+# conv2d_forward_naive and conv2d_forward
+# --------------------------------------------------------------------------------------
+
+FORWARD_CASES = [  # (x shape, w shape, stride, pad)
+    ((2, 3, 5, 5), (4, 3, 3, 3), 1, 0),
+    ((2, 3, 5, 5), (4, 3, 3, 3), 1, 1),
+    ((1, 1, 7, 7), (1, 1, 3, 3), 2, 1),
+    ((1, 2, 6, 8), (3, 2, 2, 4), (2, 2), (0, 1)),
+    ((3, 1, 5, 9), (2, 1, 3, 1), (1, 4), (1, 0)),
+    ((2, 4, 4, 4), (1, 4, 4, 4), 1, 0),
+    ((1, 3, 3, 5), (2, 3, 1, 1), 1, 0),
+    ((2, 2, 1, 6), (2, 2, 1, 3), (1, 3), (0, 0)),
+    ((1, 1, 4, 4), (2, 1, 3, 3), 1, 2),
+]
+
+
+def _forward_hint(x, w, b, stride, pad, got) -> str:
+    flipped = cnnlib.conv2d_forward(x, _flip(w), b, stride=stride, pad=pad)[0]
+    if _close(got, flipped):
+        return "the kernel was flipped: a conv layer computes cross-correlation"
+    if np.any(b) and _close(got, cnnlib.conv2d_forward(x, w, np.zeros_like(b), stride=stride,
+                                                       pad=pad)[0]):
+        return "the bias is missing: add b[f] to every pixel of output channel f"
+    if _close(got, cnnlib.conv2d_forward(x, w, b, stride=stride, pad=pad)[0] + b.sum()
+              - b[None, :, None, None]):
+        return "every channel got the sum of all biases: channel f gets b[f] only"
+    (sh, sw), (ph, pw) = _pair(stride), _pair(pad)
+    if (sh, ph) != (sw, pw):
+        try:
+            swapped = cnnlib.conv2d_forward(x, w, b, stride=(sw, sh), pad=(pw, ph))[0]
+        except ValueError:  # the swapped setting does not fit this input
+            swapped = None
+        if swapped is not None and _close(got, swapped):
+            return "stride and pad pairs are (rows, columns): the two were swapped"
+    return ("wrong values: out[n, f, r, q] = b[f] + sum over c, a, b of "
+            "x_pad[n, c, r*sh + a, q*sw + b] * w[f, c, a, b]")
+
+
+def _forward_shape_hint(x, w, stride, pad, got_shape, want_shape) -> str:
+    (sh, sw), (ph, pw) = _pair(stride), _pair(pad)
+    n, _, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    where = f"output shape {got_shape}, expected {want_shape}"
+    if got_shape[:2] != (n, f):
+        return f"{where}: the first two axes are (N examples, F kernels)"
+    if (ph or pw) and got_shape[2:] == ((h - kh) // sh + 1, (wd - kw) // sw + 1):
+        return f"{where}: is the padding applied? (pad zeros on each side)"
+    if (ph or pw) and got_shape[2:] == ((h + ph - kh) // sh + 1, (wd + pw - kw) // sw + 1):
+        return f"{where}: padding goes on both sides: the padded height is H + 2 * pad"
+    if (sh > 1 or sw > 1) and got_shape[2:] == (h + 2 * ph - kh + 1, wd + 2 * pw - kw + 1):
+        return f"{where}: is the stride used?"
+    if got_shape[2:] == (want_shape[3], want_shape[2]):
+        return f"{where}: height and width were swapped"
+    return f"{where}: H_out = (H + 2 ph - KH) / sh + 1, W_out = (W + 2 pw - KW) / sw + 1"
+
+
+def _check_forward(student, name: str, cases, seed: int, scale: float = 1.0):
+    rng = np.random.default_rng(seed)
+    for x_shape, w_shape, stride, pad in cases:
+        x = scale * rng.normal(size=x_shape)
+        w, b = rng.normal(size=w_shape), rng.normal(size=w_shape[0])
+        want = cnnlib.conv2d_forward(x, w, b, stride=stride, pad=pad)[0]
+        out, _ = _two(getattr(student, name)(x, w, b, stride=stride, pad=pad), name,
+                      "out, cache")
+        got = _arr(out)
+        setup = f"{name}(x {x_shape}, w {w_shape}, stride={stride}, pad={pad})"
+        assert got.shape == want.shape, f"{setup}: " + _forward_shape_hint(
+            x, w, stride, pad, got.shape, want.shape)
+        assert _close(got, want), f"{setup}: " + _forward_hint(x, w, b, stride, pad, got)
+
+
+def _check_lecture_layer(student, name: str):
+    x, w = PATCH.reshape(1, 1, 3, 3), SOBEL.reshape(1, 1, 3, 3)
+    out, _ = _two(getattr(student, name)(x, w, np.array([5.0])), name, "out, cache")
+    got = _arr(out)
+    assert got.shape == (1, 1, 1, 1), f"the lecture's patch and K': output shape {got.shape}, " \
+        "expected (1, 1, 1, 1)"
+    value = got.ravel()[0]
+    assert not np.isclose(value, 65.0), (
+        "got 65 for the lecture's patch with bias 5: the bias is missing")
+    assert not np.isclose(value, -60.0), (
+        "got -65 + 5: the kernel was flipped (that is convolution)")
+    assert np.isclose(value, 70.0), (
+        f"got {value} for the lecture's patch, expected 65 + bias 5 = 70")
+
+
+@pytest.mark.grade(grade_id="test_conv2d_forward_naive", points=1)
+def test_naive_layer_on_the_lecture_patch(student):
+    _check_lecture_layer(student, "conv2d_forward_naive")
+
+
+@pytest.mark.grade(grade_id="test_conv2d_forward_naive", points=2)
+def test_naive_layer_matches_the_reference(student):
+    _check_forward(student, "conv2d_forward_naive", FORWARD_CASES, 310)
+
+
+@pytest.mark.grade(grade_id="test_conv2d_forward_naive", points=1)
+def test_naive_layer_with_defaults_and_large_values(student):
+    rng = np.random.default_rng(311)
+    x, w, b = 1e6 * rng.normal(size=(1, 2, 5, 4)), rng.normal(size=(3, 2, 2, 2)), rng.normal(size=3)
+    out, _ = _two(student.conv2d_forward_naive(x, w, b), "conv2d_forward_naive", "out, cache")
+    want = cnnlib.conv2d_forward(x, w, b)[0]
+    got = _arr(out)
+    assert got.shape == want.shape, "with the defaults (stride=1, pad=0): " + (
+        _forward_shape_hint(x, w, 1, 0, got.shape, want.shape))
+    assert _close(got, want, 1e-9), "inputs of size ~1e6 with the defaults: " + _forward_hint(
+        x, w, b, 1, 0, got)
+
+
+@pytest.mark.grade(grade_id="test_conv2d_forward", points=1)
+def test_vectorized_layer_on_the_lecture_patch(student):
+    _check_lecture_layer(student, "conv2d_forward")
+
+
+@pytest.mark.grade(grade_id="test_conv2d_forward", points=2)
+def test_vectorized_layer_matches_the_reference(student):
+    _check_forward(student, "conv2d_forward", FORWARD_CASES, 320)
+
+
+@pytest.mark.grade(grade_id="test_conv2d_forward", points=1)
+def test_vectorized_layer_on_a_bigger_batch_and_large_values(student):
+    _check_forward(student, "conv2d_forward",
+                   [((8, 3, 16, 16), (8, 3, 3, 3), 1, 1), ((4, 6, 12, 10), (5, 6, 5, 3), (1, 1),
+                                                            (2, 1))], 321)
+    _check_forward(student, "conv2d_forward", [((2, 3, 9, 9), (4, 3, 3, 3), 2, 1)], 322,
+                   scale=1e6)
+
+
+# --------------------------------------------------------------------------------------
+# conv2d_backward
+# --------------------------------------------------------------------------------------
+
+BACKWARD_CASES = [  # (x shape, w shape, stride, pad)
+    ((2, 3, 5, 5), (4, 3, 3, 3), 1, 1),
+    ((1, 1, 6, 6), (1, 1, 3, 3), 1, 0),
+    ((2, 2, 7, 7), (3, 2, 3, 3), 2, 1),
+    ((1, 2, 6, 8), (3, 2, 2, 4), (2, 2), (0, 1)),
+    ((3, 1, 5, 9), (2, 1, 3, 1), (1, 4), (1, 0)),
+    ((2, 4, 4, 4), (1, 4, 4, 4), 1, 0),
+    ((1, 1, 4, 4), (2, 1, 3, 3), 1, 2),
+]
+
+
+def _student_backward(student, x, w, b, stride, pad, dout):
+    out, cache = _two(student.conv2d_forward(x, w, b, stride=stride, pad=pad),
+                      "conv2d_forward", "out, cache")
+    grads = _two(student.conv2d_backward(dout, cache), "conv2d_backward", "dx, dw, db")
+    return tuple(_arr(g) for g in grads)
+
+
+def _backward_cases(seed: int, cases=BACKWARD_CASES):
+    rng = np.random.default_rng(seed)
+    for x_shape, w_shape, stride, pad in cases:
+        x, w, b = rng.normal(size=x_shape), rng.normal(size=w_shape), rng.normal(size=w_shape[0])
+        out, cache = cnnlib.conv2d_forward(x, w, b, stride=stride, pad=pad)
+        dout = rng.normal(size=out.shape)
+        yield x, w, b, stride, pad, dout, cnnlib.conv2d_backward(dout, cache)
+
+
+def _setup(x, w, stride, pad) -> str:
+    return f"x {x.shape}, w {w.shape}, stride={stride}, pad={pad}"
+
+
+@pytest.mark.grade(grade_id="test_conv2d_backward", points=1)
+def test_backward_of_the_lecture_patch(student):
+    x, w = PATCH.reshape(1, 1, 3, 3), SOBEL.reshape(1, 1, 3, 3)
+    dx, dw, db = _student_backward(student, x, w, np.array([5.0]), 1, 0, np.full((1, 1, 1, 1), 2.0))
+    assert dx.shape == x.shape and dw.shape == w.shape and db.shape == (1,), (
+        f"shapes dx {dx.shape}, dw {dw.shape}, db {db.shape}; expected those of x {x.shape}, "
+        f"w {w.shape}, b (1,)")
+    assert _close(dw, 2 * x), ("one output pixel with dL/dy = 2: dw should be 2 * the patch "
+                               "(each weight multiplied one pixel)")
+    assert _close(dx, 2 * w), ("one output pixel with dL/dy = 2: dx should be 2 * K' (each "
+                               "pixel was multiplied by one weight)")
+    assert _close(db, [2.0]), f"db = {db}, expected [2.]: the bias gets the upstream gradient"
+
+
+@pytest.mark.grade(grade_id="test_conv2d_backward", points=2)
+def test_backward_dx_is_a_convolution_of_dout_with_the_kernel(student):
+    for x, w, b, stride, pad, dout, (dx_ref, _, _) in _backward_cases(330):
+        dx = _student_backward(student, x, w, b, stride, pad, dout)[0]
+        setup = _setup(x, w, stride, pad)
+        assert dx.shape == x.shape, (
+            f"{setup}: dx has shape {dx.shape}, expected x's {x.shape}"
+            + (" (crop the padding off: the padded zeros are not inputs)"
+               if dx.shape[2:] == (x.shape[2] + 2 * _pair(pad)[0], x.shape[3] + 2 * _pair(pad)[1])
+               else ""))
+        if _close(dx, dx_ref):
+            continue
+        unflipped = cnnlib.conv2d_backward(
+            dout, cnnlib.conv2d_forward(x, _flip(w), b, stride=stride, pad=pad)[1])[0]
+        if _close(dx, unflipped):
+            raise AssertionError(
+                f"{setup}: dx is missing the flip: backwards is a convolution of dout with the "
+                "kernel, i.e. cross-correlation of the padded dout with the FLIPPED kernel")
+        raise AssertionError(
+            f"{setup}: dx is wrong (largest error {np.max(np.abs(dx - dx_ref)):.3g}); "
+            "dL/dx(r', c') sums dout(r' - a, c' - b) k(a, b) over the kernel and the "
+            "output channels"
+            + ("; with a stride, dout's entries sit S apart" if _pair(stride) != (1, 1) else ""))
+
+
+@pytest.mark.grade(grade_id="test_conv2d_backward", points=1)
+def test_backward_dw_is_a_cross_correlation_of_input_and_dout(student):
+    for x, w, b, stride, pad, dout, (_, dw_ref, _) in _backward_cases(331):
+        dw = _student_backward(student, x, w, b, stride, pad, dout)[1]
+        setup = _setup(x, w, stride, pad)
+        assert dw.shape == w.shape, f"{setup}: dw has shape {dw.shape}, expected w's {w.shape}"
+        if _close(dw, dw_ref):
+            continue
+        if _close(dw, _flip(dw_ref)):
+            raise AssertionError(f"{setup}: dw is flipped: dL/dk(a, b) = sum dout(r, c) "
+                                 "x(r + a, c + b), a cross-correlation, no flip")
+        if _close(dw * x.shape[0], dw_ref):
+            raise AssertionError(f"{setup}: dw was averaged over the batch; sum it (the loss "
+                                 "already carries any averaging in dout)")
+        raise AssertionError(f"{setup}: dw is wrong (largest error "
+                             f"{np.max(np.abs(dw - dw_ref)):.3g}); dw[f, c, a, b] sums "
+                             "dout[n, f, r, q] * x_pad[n, c, r*sh + a, q*sw + b] over n, r, q")
+
+
+@pytest.mark.grade(grade_id="test_conv2d_backward", points=1)
+def test_backward_db_sums_dout(student):
+    for x, w, b, stride, pad, dout, (_, _, db_ref) in _backward_cases(332):
+        db = _student_backward(student, x, w, b, stride, pad, dout)[2]
+        setup = _setup(x, w, stride, pad)
+        assert db.shape == b.shape, (
+            f"{setup}: db has shape {db.shape}, expected b's {b.shape}: one number per kernel")
+        if _close(db, db_ref):
+            continue
+        if _close(db, dout.mean(axis=(0, 2, 3))):
+            raise AssertionError(f"{setup}: db is the mean of dout; the bias feeds every "
+                                 "output pixel, so its gradient is the sum")
+        if _close(db, dout.sum(axis=(2, 3))[0]) or _close(db, dout.sum(axis=(0, 1))):
+            raise AssertionError(f"{setup}: db summed over the wrong axes: sum dout over "
+                                 "examples and positions, axis=(0, 2, 3)")
+        raise AssertionError(f"{setup}: db = {db}, expected {db_ref}")
+
+
+@pytest.mark.grade(grade_id="test_conv2d_backward", points=1)
+def test_backward_agrees_with_numerical_gradients_of_your_forward(student):
+    rng = np.random.default_rng(333)
+    x, w, b = rng.normal(size=(1, 2, 4, 5)), rng.normal(size=(2, 2, 2, 3)), rng.normal(size=2)
+    stride, pad = (2, 1), (1, 0)
+    dout = rng.normal(size=cnnlib.conv2d_forward(x, w, b, stride=stride, pad=pad)[0].shape)
+    dx, dw, db = _student_backward(student, x, w, b, stride, pad, dout)
+
+    def forward(**kw):
+        args = {"x": x, "w": w, "b": b, **kw}
+        out = student.conv2d_forward(args["x"], args["w"], args["b"], stride=stride, pad=pad)
+        return _arr(_two(out, "conv2d_forward", "out, cache")[0])
+
+    for name, value, got in (("dx", x, dx), ("dw", w, dw), ("db", b, db)):
+        key = name[1:]
+        num = cnnlib.numerical_gradient(lambda v, k=key: forward(**{k: v}), value.copy(), dout)
+        assert got.shape == num.shape and _close(got, num, 1e-6), (
+            f"{name} does not match the numerical gradient of your own conv2d_forward "
+            f"(x {x.shape}, w {w.shape}, stride={stride}, pad={pad}): the backward pass must "
+            "differentiate exactly what the forward pass computes")
