@@ -1,3 +1,214 @@
-"""Placeholder: being written."""
+"""Convolution layers: 2D cross-correlation and convolution, and the multi-channel conv layer.
 
-__all__: list[str] = []
+Conventions (DESIGN.md): NCHW; the forward pass of a conv layer is a cross-correlation;
+``stride`` and ``pad`` are an int or an ``(h, w)`` pair; zero padding on every side.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+__all__ = [
+    "conv2d_backward",
+    "conv2d_backward_naive",
+    "conv2d_forward",
+    "conv2d_forward_naive",
+    "conv_output_size",
+    "convolve2d",
+    "cross_correlate2d",
+]
+
+Pair = int | tuple[int, int]
+
+
+def _pair(value: Pair, name: str) -> tuple[int, int]:
+    """An int or an (h, w) pair as an (h, w) pair of ints."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or an (h, w) pair, got {value!r}")
+        return int(value[0]), int(value[1])
+    return int(value), int(value)
+
+
+def _check_conv_inputs(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> None:
+    if x.ndim != 4 or w.ndim != 4:
+        raise ValueError(
+            f"conv2d expects x (N, C, H, W) and w (F, C, KH, KW); got x {x.shape}, w {w.shape}"
+        )
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(f"x has {x.shape[1]} channels but w expects {w.shape[1]}")
+    if b.shape != (w.shape[0],):
+        raise ValueError(f"b must have shape ({w.shape[0]},), got {b.shape}")
+
+
+def conv_output_size(size: int, kernel: int, stride: int = 1, pad: int = 0) -> int:
+    """Output length along one axis: (size + 2 pad - kernel) / stride + 1.
+
+    Raises:
+        ValueError: the kernel is larger than the padded input, or the windows do not tile
+            it exactly ((size + 2 pad - kernel) not divisible by stride), or stride < 1.
+    """
+    # BEGIN SOLUTION a2_convolution
+    if stride < 1 or pad < 0 or kernel < 1:
+        raise ValueError(f"need kernel >= 1, stride >= 1, pad >= 0; got {kernel}, {stride}, {pad}")
+    span = size + 2 * pad - kernel
+    if span < 0:
+        raise ValueError(f"kernel {kernel} does not fit in input {size} with padding {pad}")
+    if span % stride:
+        raise ValueError(
+            f"kernel {kernel} with stride {stride} does not fit input {size} (pad {pad}): "
+            f"({size} + 2*{pad} - {kernel}) / {stride} is not a whole number"
+        )
+    return span // stride + 1
+    # END SOLUTION
+
+
+def cross_correlate2d(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """y(r, c) = sum_a sum_b x(r + a, c + b) k(a, b), "valid" output.
+
+    Args:
+        x: (H, W); k: (KH, KW) with KH <= H and KW <= W.
+
+    Returns:
+        y: (H - KH + 1, W - KW + 1).
+    """
+    # BEGIN SOLUTION a2_convolution
+    if x.ndim != 2 or k.ndim != 2:
+        raise ValueError(f"expected 2D x and k, got {x.shape} and {k.shape}")
+    if k.shape[0] > x.shape[0] or k.shape[1] > x.shape[1]:
+        raise ValueError(f"kernel {k.shape} larger than input {x.shape}")
+    windows = sliding_window_view(x, k.shape)  # (H-KH+1, W-KW+1, KH, KW)
+    return np.einsum("rcab,ab->rc", windows, k)
+    # END SOLUTION
+
+
+def convolve2d(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """True convolution: cross-correlation with the kernel flipped in both axes.
+
+    Args:
+        x: (H, W); k: (KH, KW).
+
+    Returns:
+        y: (H - KH + 1, W - KW + 1).
+    """
+    # BEGIN SOLUTION a2_convolution
+    return cross_correlate2d(x, k[::-1, ::-1])
+    # END SOLUTION
+
+
+def conv2d_forward_naive(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: Pair = 1, pad: Pair = 0
+) -> tuple[np.ndarray, tuple]:
+    """Conv layer forward with explicit loops (for teaching and as a second reference).
+
+    Args:
+        x: (N, C, H, W); w: (F, C, KH, KW); b: (F,); stride, pad: int or (h, w).
+
+    Returns:
+        out (N, F, Ho, Wo) with Ho = (H + 2 ph - KH) / sh + 1 (likewise Wo), and the cache
+        (x, w, b, stride, pad).
+    """
+    # BEGIN SOLUTION a2_convolution
+    _check_conv_inputs(x, w, b)
+    (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(pad, "pad")
+    n, _, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    ho, wo = conv_output_size(h, kh, sh, ph), conv_output_size(wd, kw, sw, pw)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    out = np.zeros((n, f, ho, wo), dtype=np.result_type(x, w))
+    for i in range(n):
+        for j in range(f):
+            for r in range(ho):
+                for c in range(wo):
+                    patch = xp[i, :, r * sh:r * sh + kh, c * sw:c * sw + kw]
+                    out[i, j, r, c] = np.sum(patch * w[j]) + b[j]
+    return out, (x, w, b, stride, pad)
+    # END SOLUTION
+
+
+def conv2d_backward_naive(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
+    """Loop version of ``conv2d_backward``: every output pixel sends its gradient back.
+
+    Args:
+        dout: (N, F, Ho, Wo); cache from a conv2d forward.
+
+    Returns:
+        dx (N, C, H, W), dw (F, C, KH, KW), db (F,).
+    """
+    x, w, _, stride, pad = cache
+    (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(pad, "pad")
+    _, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dxp = np.zeros_like(xp)
+    dw = np.zeros_like(w)
+    n, f, ho, wo = dout.shape
+    for i in range(n):
+        for j in range(f):
+            for r in range(ho):
+                for c in range(wo):
+                    rows, cols = slice(r * sh, r * sh + kh), slice(c * sw, c * sw + kw)
+                    dw[j] += dout[i, j, r, c] * xp[i, :, rows, cols]
+                    dxp[i, :, rows, cols] += dout[i, j, r, c] * w[j]
+    dx = dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
+    return dx, dw, dout.sum(axis=(0, 2, 3))
+
+
+def conv2d_forward(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: Pair = 1, pad: Pair = 0
+) -> tuple[np.ndarray, tuple]:
+    """Conv layer forward, vectorized: one matrix product over all windows (im2col / GEMM).
+
+    Args:
+        x: (N, C, H, W); w: (F, C, KH, KW); b: (F,); stride, pad: int or (h, w).
+
+    Returns:
+        out (N, F, Ho, Wo), same float dtype as x, and a cache for ``conv2d_backward``.
+    """
+    # BEGIN SOLUTION a2_convolution
+    _check_conv_inputs(x, w, b)
+    (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(pad, "pad")
+    _, _, kh, kw = w.shape
+    # Raises a clear error when the kernel does not tile the padded input.
+    conv_output_size(x.shape[2], kh, sh, ph)
+    conv_output_size(x.shape[3], kw, sw, pw)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    # windows: (N, C, Ho, Wo, KH, KW), a strided view; the product copies it once.
+    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+    out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, Ho, Wo, F)
+    out = (out + b).transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(out, dtype=np.result_type(x, w)), (x, w, b, stride, pad)
+    # END SOLUTION
+
+
+def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Conv layer backward, vectorized (the lecture's duality).
+
+    dw is the cross-correlation of the input with dout; dx is the "full" convolution of dout
+    with the kernel (scattered back window by window); db sums dout.
+
+    Args:
+        dout: (N, F, Ho, Wo); cache from ``conv2d_forward``.
+
+    Returns:
+        dx (N, C, H, W), dw (F, C, KH, KW), db (F,), in the dtype of x and w.
+    """
+    # BEGIN SOLUTION a2_convolution
+    x, w, _, stride, pad = cache
+    (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(pad, "pad")
+    _, _, kh, kw = w.shape
+    ho, wo = dout.shape[2], dout.shape[3]
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+    dw = np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3])).astype(w.dtype, copy=False)
+    db = dout.sum(axis=(0, 2, 3))
+    dcols = np.tensordot(dout, w, axes=([1], [0]))  # (N, Ho, Wo, C, KH, KW)
+    dxp = np.zeros_like(xp)
+    for a in range(kh):
+        for bb in range(kw):
+            dxp[:, :, a:a + sh * ho:sh, bb:bb + sw * wo:sw] += dcols[..., a, bb].transpose(
+                0, 3, 1, 2
+            )
+    dx = dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
+    return np.ascontiguousarray(dx), dw, db
+    # END SOLUTION
