@@ -146,7 +146,9 @@ def _check_2d(student, name: str, other: str):
         setup = f"{name}: image {x_shape}, kernel {k_shape}"
         if _close(got, wrong(x, k)):
             raise AssertionError(
-                f"{setup}: the result is the {other.replace('2d', '')} of the image and the "
+                f"{setup}: the result is the "
+                + ("convolution" if other == "convolve2d" else "cross-correlation")
+                + " of the image and the "
                 + ("kernel: the kernel was flipped, cross-correlation uses it as it is"
                    if name == "cross_correlate2d" else
                    "kernel: convolution flips the kernel (rotate by 180 degrees) first"))
@@ -378,6 +380,10 @@ def test_backward_of_the_lecture_patch(student):
         f"w {w.shape}, b (1,)")
     assert _close(dw, 2 * x), ("one output pixel with dL/dy = 2: dw should be 2 * the patch "
                                "(each weight multiplied one pixel)")
+    assert not _close(dx, 2 * _flip(w)), (
+        "one output pixel with dL/dy = 2: dx came out as 2 * K' rotated by 180 degrees; "
+        "pixel x(a, b) was multiplied by k(a, b), so dx = 2 * K' as it is (a flip in dx "
+        "that the lecture's formula does not have, or a missing one)")
     assert _close(dx, 2 * w), ("one output pixel with dL/dy = 2: dx should be 2 * K' (each "
                                "pixel was multiplied by one weight)")
     assert _close(db, [2.0]), f"db = {db}, expected [2.]: the bias gets the upstream gradient"

@@ -120,8 +120,8 @@ def _check_forward(student, name, kind, seed, cases=CASES):
         hint = "wrong values"
         if name == "avgpool2d_forward" and _close(got, want * kh * kw):
             hint = f"these are the window sums: divide by kh * kw = {kh * kw}"
-        elif name == "maxpool2d_forward" and kind == "negative" and np.allclose(got, 0.0):
-            hint = ("all windows are negative here and you return 0: start the maximum from "
+        elif name == "maxpool2d_forward" and _close(got, np.maximum(want, 0.0)):
+            hint = ("windows whose values are all negative gave 0: start the maximum from "
                     "the window's values (or -inf), not from 0")
         elif name == "maxpool2d_forward" and _close(
                 got, cnnlib.avgpool2d_forward(x, kernel_size, stride or kernel_size)[0]):
@@ -278,6 +278,8 @@ def test_maxpool_backward_sends_ties_to_the_first_maximum(student):
     want[0, 1, 0, 1] = 3.0  # three 3s: the first in row-major order is at (0, 1)
     want[0, 1, 0, 2] = 4.0  # 1, 1, 1, 0: the first 1
     assert got.shape == x.shape, f"dx has shape {got.shape}, expected x's {x.shape}"
+    assert not _close(got, _route(x, 2, None, dout, "window")), (
+        "the gradient went to every element of the window: max routes it to one input")
     assert np.isclose(got.sum(), dout.sum()), (
         f"dx sums to {got.sum():g}, dout to {dout.sum():g}: with tied maxima the gradient was "
         "sent to more than one input (or split); it must go, whole, to one input per window")
