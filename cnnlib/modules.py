@@ -1,3 +1,327 @@
-"""Placeholder: being written."""
+"""Modules: layers that hold their parameters and gradients, for optimizers and training.
 
-__all__: list[str] = []
+Each module's forward keeps what its backward needs; backward ADDS parameter gradients
+into ``Parameter.grad`` (so shared use accumulates) and returns dx. The arithmetic lives in
+the functional layers; modules only wire it up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .activations import (
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from .conv import _pair, conv2d_backward, conv2d_forward
+from .dense import affine_backward, affine_forward
+from .init import as_rng, he_init
+from .pooling import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+
+__all__ = [
+    "AvgPool2d",
+    "Conv2d",
+    "Dropout",
+    "Flatten",
+    "Linear",
+    "MaxPool2d",
+    "Module",
+    "Parallel",
+    "Parameter",
+    "ReLU",
+    "Residual",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+]
+
+
+class Parameter:
+    """A trainable array and the gradient accumulated into it (same shape)."""
+
+    def __init__(self, data: np.ndarray) -> None:
+        self.data = data
+        self.grad = np.zeros_like(data)
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Module:
+    """Base class: parameters are attributes holding Parameters, children are Modules."""
+
+    training: bool = True
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    def children(self) -> Iterator[tuple[str, Module]]:
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """Own parameters, then children's, with dotted names ("0.weight")."""
+        found = [(n, v) for n, v in vars(self).items() if isinstance(v, Parameter)]
+        for prefix, child in self.children():
+            found += [(f"{prefix}.{n}", p) for n, p in child.named_parameters()]
+        return found
+
+    def parameters(self) -> list[Parameter]:
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad[...] = 0
+
+    def train(self) -> Module:
+        self._set_training(True)
+        return self
+
+    def eval(self) -> Module:
+        self._set_training(False)
+        return self
+
+    def _set_training(self, flag: bool) -> None:
+        self.training = flag
+        for _, child in self.children():
+            child._set_training(flag)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        params = dict(self.named_parameters())
+        if set(params) != set(state):
+            raise KeyError(f"state has {sorted(state)}, model has {sorted(params)}")
+        for name, p in params.items():
+            if state[name].shape != p.data.shape:
+                raise ValueError(f"{name}: shape {state[name].shape}, expected {p.data.shape}")
+            p.data[...] = state[name]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Linear(Module):
+    """out (N, out_features) = x.reshape(N, -1) @ weight + bias; weight (in, out)."""
+
+    def __init__(self, in_features: int, out_features: int, *, rng=None, dtype=np.float64):
+        self.weight = Parameter(he_init((in_features, out_features), in_features, rng, dtype))
+        self.bias = Parameter(np.zeros(out_features, dtype=dtype))
+
+    def forward(self, x):
+        out, self._cache = affine_forward(x, self.weight.data, self.bias.data)
+        return out
+
+    def backward(self, dout):
+        dx, dw, db = affine_backward(dout, self._cache)
+        self.weight.grad += dw
+        self.bias.grad += db
+        return dx
+
+    def __repr__(self):
+        return f"Linear({self.weight.data.shape[0]}, {self.weight.data.shape[1]})"
+
+
+class Conv2d(Module):
+    """Cross-correlation layer; weight (F, C, KH, KW), bias (F,); NCHW in and out."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, *, stride=1, pad=0,
+                 rng=None, dtype=np.float64):
+        kh, kw = _pair(kernel_size, "kernel_size")
+        fan_in = in_channels * kh * kw
+        self.weight = Parameter(he_init((out_channels, in_channels, kh, kw), fan_in, rng, dtype))
+        self.bias = Parameter(np.zeros(out_channels, dtype=dtype))
+        self.stride, self.pad = stride, pad
+
+    def forward(self, x):
+        out, self._cache = conv2d_forward(
+            x, self.weight.data, self.bias.data, stride=self.stride, pad=self.pad
+        )
+        return out
+
+    def backward(self, dout):
+        dx, dw, db = conv2d_backward(dout, self._cache)
+        self.weight.grad += dw
+        self.bias.grad += db
+        return dx
+
+    def __repr__(self):
+        f, c, kh, kw = self.weight.data.shape
+        return f"Conv2d({c}, {f}, kernel_size={(kh, kw)}, stride={self.stride}, pad={self.pad})"
+
+
+class MaxPool2d(Module):
+    def __init__(self, kernel_size, stride=None):
+        self.kernel_size, self.stride = kernel_size, stride
+
+    def forward(self, x):
+        out, self._cache = maxpool2d_forward(x, self.kernel_size, self.stride)
+        return out
+
+    def backward(self, dout):
+        return maxpool2d_backward(dout, self._cache)
+
+    def __repr__(self):
+        return f"MaxPool2d({self.kernel_size}, stride={self.stride})"
+
+
+class AvgPool2d(MaxPool2d):
+    def forward(self, x):
+        out, self._cache = avgpool2d_forward(x, self.kernel_size, self.stride)
+        return out
+
+    def backward(self, dout):
+        return avgpool2d_backward(dout, self._cache)
+
+    def __repr__(self):
+        return f"AvgPool2d({self.kernel_size}, stride={self.stride})"
+
+
+class ReLU(Module):
+    def forward(self, x):
+        out, self._cache = relu_forward(x)
+        return out
+
+    def backward(self, dout):
+        return relu_backward(dout, self._cache)
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        out, self._cache = sigmoid_forward(x)
+        return out
+
+    def backward(self, dout):
+        return sigmoid_backward(dout, self._cache)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        out, self._cache = tanh_forward(x)
+        return out
+
+    def backward(self, dout):
+        return tanh_backward(dout, self._cache)
+
+
+class Flatten(Module):
+    """(N, d1, ..., dk) -> (N, d1 * ... * dk)."""
+
+    def forward(self, x):
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        return dout.reshape(self._shape)
+
+
+class Dropout(Module):
+    """Inverted dropout: zero each unit with probability p and scale the rest by 1/(1-p).
+
+    The identity in eval mode, so evaluation needs no rescaling.
+    """
+
+    def __init__(self, p: float, *, rng=None):
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p, self.rng = p, as_rng(rng)
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            self._mask = None
+            return x
+        self._mask = (self.rng.random(x.shape) >= self.p).astype(x.dtype) / (1 - self.p)
+        return x * self._mask
+
+    def backward(self, dout):
+        return dout if self._mask is None else dout * self._mask
+
+    def __repr__(self):
+        return f"Dropout(p={self.p})"
+
+
+class Sequential(Module):
+    """Layers applied in order; backward runs them in reverse."""
+
+    def __init__(self, *layers: Module):
+        self.layers = list(layers)
+
+    def children(self):
+        for index, layer in enumerate(self.layers):
+            yield str(index), layer
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout):
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def __getitem__(self, index: int) -> Module:
+        return self.layers[index]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __repr__(self):
+        inner = "\n".join(f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
+        return f"Sequential(\n{inner}\n)"
+
+
+class Residual(Module):
+    """out = body(x) + x (identity skip); the skip adds dout to the body's dx."""
+
+    def __init__(self, body: Module):
+        self.body = body
+
+    def forward(self, x):
+        out = self.body.forward(x)
+        if out.shape != x.shape:
+            raise ValueError(f"residual body changes the shape {x.shape} -> {out.shape}")
+        return out + x
+
+    def backward(self, dout):
+        return self.body.backward(dout) + dout
+
+    def __repr__(self):
+        return f"Residual({self.body!r})"
+
+
+class Parallel(Module):
+    """Inception-style: every branch sees x; outputs are concatenated on the channel axis."""
+
+    def __init__(self, *branches: Module):
+        self.branches = list(branches)
+
+    def children(self):
+        for index, branch in enumerate(self.branches):
+            yield str(index), branch
+
+    def forward(self, x):
+        outs = [branch.forward(x) for branch in self.branches]
+        self._sizes = [o.shape[1] for o in outs]
+        return np.concatenate(outs, axis=1)
+
+    def backward(self, dout):
+        pieces = np.split(dout, np.cumsum(self._sizes)[:-1], axis=1)
+        return sum(branch.backward(p) for branch, p in zip(self.branches, pieces, strict=True))
+
+    def __repr__(self):
+        return f"Parallel({', '.join(repr(b) for b in self.branches)})"
