@@ -450,7 +450,7 @@ def test_backward_dw_is_a_cross_correlation_of_input_and_dout(student):
     for x, w, b, stride, pad, dout, (_, dw_ref, _) in _backward_cases(331):
         dw = _student_backward(student, x, w, b, stride, pad, dout)[1]
         setup = _setup(x, w, stride, pad)
-        assert dw.shape == w.shape, f"{setup}: dw has shape {dw.shape}, expected w's {w.shape}"
+        assert dw.shape == w.shape, f"{setup}: dw has shape {dw.shape}; it must match w {w.shape}"
         if _close(dw, dw_ref):
             continue
         if _close(dw, _flip(dw_ref)):
