@@ -136,7 +136,7 @@ def conv2d_backward_naive(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, .
     Returns:
         dx (N, C, H, W), dw (F, C, KH, KW), db (F,).
     """
-    x, w, _, stride, pad = cache
+    x, w, _, stride, pad = cache[:5]  # the vectorized cache carries its columns too
     (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(pad, "pad")
     _, _, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
@@ -157,7 +157,11 @@ def conv2d_backward_naive(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, .
 def conv2d_forward(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: Pair = 1, pad: Pair = 0
 ) -> tuple[np.ndarray, tuple]:
-    """Conv layer forward, vectorized: one matrix product over all windows (im2col / GEMM).
+    """Conv layer forward, vectorized: im2col, then one matrix product per image.
+
+    The columns are laid out (N, C*KH*KW, Ho*Wo) so that copying them reads whole rows of
+    the padded input and the product W (F, C*KH*KW) @ cols lands directly in NCHW order:
+    no transposed copies of the input or the output.
 
     Args:
         x: (N, C, H, W); w: (F, C, KH, KW); b: (F,); stride, pad: int or (h, w).
@@ -168,24 +172,28 @@ def conv2d_forward(
     # BEGIN SOLUTION a2_convolution
     _check_conv_inputs(x, w, b)
     (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(pad, "pad")
-    _, _, kh, kw = w.shape
-    # Raises a clear error when the kernel does not tile the padded input.
-    conv_output_size(x.shape[2], kh, sh, ph)
-    conv_output_size(x.shape[3], kw, sw, pw)
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    # windows: (N, C, Ho, Wo, KH, KW), a strided view; the product copies it once.
+    f, c, kh, kw = w.shape
+    n = x.shape[0]
+    ho = conv_output_size(x.shape[2], kh, sh, ph)
+    wo = conv_output_size(x.shape[3], kw, sw, pw)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
     windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-    out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, Ho, Wo, F)
-    out = (out + b).transpose(0, 3, 1, 2)
-    return np.ascontiguousarray(out, dtype=np.result_type(x, w)), (x, w, b, stride, pad)
+    # (N, C, Ho, Wo, KH, KW) -> (N, C, KH, KW, Ho, Wo): one copy, rows of xp stay rows
+    cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3)).reshape(
+        n, c * kh * kw, ho * wo
+    )
+    out = np.matmul(w.reshape(f, -1), cols)  # (N, F, Ho*Wo)
+    out += b.reshape(1, f, 1).astype(out.dtype, copy=False)
+    return out.reshape(n, f, ho, wo), (x, w, b, stride, pad, cols)
     # END SOLUTION
 
 
 def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Conv layer backward, vectorized (the lecture's duality).
 
-    dw is the cross-correlation of the input with dout; dx is the "full" convolution of dout
-    with the kernel (scattered back window by window); db sums dout.
+    dw is the cross-correlation of the input with dout (a product with the forward's
+    columns); dx is the "full" convolution of dout with the kernel, formed as columns
+    W^T @ dout and added back window by window (col2im); db sums dout.
 
     Args:
         dout: (N, F, Ho, Wo); cache from ``conv2d_forward``.
@@ -194,21 +202,19 @@ def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
         dx (N, C, H, W), dw (F, C, KH, KW), db (F,), in the dtype of x and w.
     """
     # BEGIN SOLUTION a2_convolution
-    x, w, _, stride, pad = cache
+    x, w, _, stride, pad, cols = cache
     (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(pad, "pad")
-    _, _, kh, kw = w.shape
-    ho, wo = dout.shape[2], dout.shape[3]
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-    dw = np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3])).astype(w.dtype, copy=False)
+    f, c, kh, kw = w.shape
+    n, _, ho, wo = dout.shape
+    dout_cols = dout.reshape(n, f, ho * wo)
+    # dw: sum over images of dout[n] @ cols[n]^T (BLAS reads the transposed view in place)
+    dw = np.matmul(dout_cols, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
     db = dout.sum(axis=(0, 2, 3))
-    dcols = np.tensordot(dout, w, axes=([1], [0]))  # (N, Ho, Wo, C, KH, KW)
-    dxp = np.zeros_like(xp)
+    dcols = np.matmul(w.reshape(f, -1).T, dout_cols).reshape(n, c, kh, kw, ho, wo)
+    dxp = np.zeros((n, c, x.shape[2] + 2 * ph, x.shape[3] + 2 * pw), dtype=dcols.dtype)
     for a in range(kh):
         for bb in range(kw):
-            dxp[:, :, a:a + sh * ho:sh, bb:bb + sw * wo:sw] += dcols[..., a, bb].transpose(
-                0, 3, 1, 2
-            )
-    dx = dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
-    return np.ascontiguousarray(dx), dw, db
+            dxp[:, :, a:a + sh * ho:sh, bb:bb + sw * wo:sw] += dcols[:, :, a, bb]
+    dx = dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] if ph or pw else dxp
+    return np.ascontiguousarray(dx), dw.astype(w.dtype, copy=False), db
     # END SOLUTION
