@@ -8,7 +8,6 @@ ties: the whole gradient goes to the FIRST maximum of the window in row-major or
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .conv import _pair
 
@@ -41,11 +40,17 @@ def maxpool2d_forward(
     """
     # BEGIN SOLUTION a2_convolution
     kh, kw, sh, sw, ho, wo = _pool_geometry(x.shape, kernel_size, stride)
-    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :ho, :wo]
-    flat = windows.reshape(*windows.shape[:4], kh * kw)
-    argmax = flat.argmax(axis=-1)  # argmax returns the first maximum: our tie rule
-    out = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]
-    return out, (x.shape, argmax, (kh, kw, sh, sw))
+    # One strided view per offset (a, b) inside the window: view[..., r, c] is the window
+    # (r, c)'s element at (a, b). Scanning offsets in row-major order and keeping the first
+    # that reaches the maximum gives the tie rule without any copy of the windows.
+    views = [x[:, :, a:a + sh * ho:sh, b:b + sw * wo:sw] for a in range(kh) for b in range(kw)]
+    out = views[0].copy()
+    for view in views[1:]:
+        np.maximum(out, view, out=out)
+    first = np.full(out.shape, -1, dtype=np.int16)
+    for index, view in enumerate(views):
+        first[(first < 0) & (view == out)] = index
+    return out, (x.shape, first, (kh, kw, sh, sw))
     # END SOLUTION
 
 
@@ -59,14 +64,15 @@ def maxpool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
         dx (N, C, H, W); windows that overlap add their contributions.
     """
     # BEGIN SOLUTION a2_convolution
-    x_shape, argmax, (kh, kw, sh, sw) = cache
-    ho, wo = argmax.shape[2], argmax.shape[3]
+    x_shape, first, (kh, kw, sh, sw) = cache
+    ho, wo = first.shape[2], first.shape[3]
     dx = np.zeros(x_shape, dtype=dout.dtype)
-    rows = np.arange(ho)[:, None] * sh + argmax // kw  # (N, C, Ho, Wo) by broadcasting
-    cols = np.arange(wo)[None, :] * sw + argmax % kw
-    n_idx = np.arange(x_shape[0])[:, None, None, None]
-    c_idx = np.arange(x_shape[1])[None, :, None, None]
-    np.add.at(dx, (n_idx, c_idx, rows, cols), dout)
+    zero = np.zeros((), dtype=dout.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            # only the window's first maximum (offset a * kw + b) receives dout
+            dx[:, :, a:a + sh * ho:sh, b:b + sw * wo:sw] += np.where(first == a * kw + b,
+                                                                     dout, zero)
     return dx
     # END SOLUTION
 
@@ -84,8 +90,11 @@ def avgpool2d_forward(
     """
     # BEGIN SOLUTION a2_convolution
     kh, kw, sh, sw, ho, wo = _pool_geometry(x.shape, kernel_size, stride)
-    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :ho, :wo]
-    out = windows.mean(axis=(-2, -1)).astype(x.dtype, copy=False)
+    out = np.zeros((x.shape[0], x.shape[1], ho, wo), dtype=x.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            out += x[:, :, a:a + sh * ho:sh, b:b + sw * wo:sw]
+    out /= kh * kw
     return out, (x.shape, (kh, kw, sh, sw))
     # END SOLUTION
 
