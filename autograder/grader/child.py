@@ -1,0 +1,122 @@
+"""The sandboxed side: run the student's program, then answer calls over a pipe.
+
+Started as ``python child.py PROGRAM READ_FD WRITE_FD`` inside the sandbox, next to a copy of
+``wire.py``. It never imports the grader. Results that are plain data (see wire.py) cross
+as data; caches, models and other objects stay here as handles. Elements of a returned
+tuple that are containers count as objects too: a ``(out, cache)`` pair sends ``out`` and
+keeps ``cache``, so a cache comes back to the student's code exactly as it left.
+"""
+
+import builtins
+import json
+import os
+import sys
+import traceback
+
+import wire
+
+HANDLES: dict[int, object] = {}
+
+
+def to_handle(obj) -> int:
+    key = len(HANDLES) + 1
+    HANDLES[key] = obj
+    return key
+
+
+def from_handle(key):
+    try:
+        return HANDLES[key]
+    except KeyError:
+        raise wire.WireError(f"no object with handle {key}") from None
+
+
+def _is_plain(value) -> bool:
+    try:
+        wire.encode(value, [])
+        return True
+    except wire.WireError:
+        return False
+
+
+def encode_result(value, arrays):
+    if isinstance(value, tuple):  # (out, cache): containers inside stay as handles
+        parts = []
+        for item in value:
+            if isinstance(item, (tuple, list, dict)) or not _is_plain(item):
+                parts.append({"__handle__": to_handle(item)})
+            else:
+                parts.append(wire.encode(item, arrays))
+        return {"__tuple__": parts}
+    if _is_plain(value):
+        return wire.encode(value, arrays)
+    return {"__handle__": to_handle(value)}
+
+
+def describe(error: BaseException) -> dict:
+    frames = traceback.extract_tb(error.__traceback__)
+    student = [f for f in frames if f.filename == "<student>"]
+    where = f" (line {student[-1].lineno} of your notebook's code)" if student else ""
+    return {"type": type(error).__name__, "message": f"{error}"[:2000], "where": where}
+
+
+def serve(namespace: dict, read_fd: int, write_fd: int) -> None:
+    while True:
+        try:
+            request, arrays = wire.receive(read_fd)
+        except EOFError:
+            return
+        try:
+            args = wire.decode(request.get("args", []), arrays, from_handle)
+            kwargs = wire.decode(request.get("kwargs", {}), arrays, from_handle)
+            op = request["op"]
+            if request.get("handle") is not None:
+                target = from_handle(request["handle"])
+            elif op in ("call", "get"):
+                name = request["name"]
+                if name not in namespace:
+                    raise LookupError(f"{name} not found in your notebook (renamed or not run?)")
+                target = namespace[name]
+            else:
+                target = None
+            if op == "getattr":
+                result = getattr(target, request["name"])
+            elif op == "call":
+                result = target(*args, **kwargs)
+            elif op == "get":
+                result = target
+            elif op == "release":
+                HANDLES.pop(request["key"], None)
+                result = None
+            else:
+                raise ValueError(f"unknown operation {op!r}")
+            out_arrays: list = []
+            reply = {"ok": True, "value": encode_result(result, out_arrays)}
+        except BaseException as error:  # noqa: BLE001 - everything the student raises
+            if isinstance(error, SystemExit):
+                os._exit(3)
+            out_arrays = []
+            reply = {"ok": False, "error": describe(error)}
+        wire.send(write_fd, reply, out_arrays)
+
+
+def main() -> None:
+    program, read_fd, write_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    builtins.input = lambda *a: (_ for _ in ()).throw(EOFError("no input while grading"))
+    namespace = {"__name__": "__student__", "__builtins__": builtins}
+    with open(program) as handle:
+        cells = json.load(handle)
+    try:
+        for source in cells:  # like "run all": stop at the first cell that fails
+            exec(compile(source, "<student>", "exec"), namespace)
+    except BaseException as error:  # noqa: BLE001
+        if isinstance(error, SystemExit):
+            os._exit(3)
+        wire.send(write_fd, {"ok": False, "loaded": False, "error": describe(error)}, [])
+        return
+    wire.send(write_fd, {"ok": True, "loaded": True}, [])
+    serve(namespace, read_fd, write_fd)
+
+
+if __name__ == "__main__":
+    main()
