@@ -1,15 +1,19 @@
 """Fixtures for the hidden tests.
 
-Development stub (the grader replaces this with the sandbox proxy): with
-``CNN_COURSE_STUDENT=reference`` the ``student`` fixture is the reference cnnlib, its
-array results converted to float64 as the real proxy does, so hidden tests can be run
-and checked against the reference: every hidden test must pass there.
+During grading, ``student`` is the proxy of the submission being judged (its calls run in
+the sandbox; autograder.grader.judge provides it). For developing hidden tests,
+``CNN_COURSE_STUDENT=reference`` makes ``student`` the reference cnnlib, its array results
+converted to float64 as the proxy does, so every hidden test can be checked to pass there.
 """
 
 import os
 
 import numpy as np
 import pytest
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "grade(grade_id, points): points and grade cell")
 
 
 def _plain(value):
@@ -29,11 +33,24 @@ class _ReferenceStudent:
         target = getattr(cnnlib, name)
         if not callable(target) or isinstance(target, type):
             return target
-        return lambda *a, **k: _plain(target(*a, **k))
+
+        def call(*args, **kwargs):
+            result = target(*args, **kwargs)
+            if isinstance(result, tuple):  # (out, cache): caches stay as they are, like handles
+                return tuple(v if isinstance(v, (tuple, list, dict)) else _plain(v)
+                             for v in result)
+            return _plain(result)
+
+        return call
 
 
 @pytest.fixture
 def student():
+    from autograder.grader.judge import current_student
+
+    proxy = current_student()
+    if proxy is not None:
+        return proxy
     if os.environ.get("CNN_COURSE_STUDENT") == "reference":
         return _ReferenceStudent()
     pytest.fail("no student: run through `cnn-course grade` or set CNN_COURSE_STUDENT=reference")

@@ -1,0 +1,163 @@
+"""cnn-course grade ASSIGNMENT --submitted DIR [--json OUT] [--workers N] [--gradebook DB]
+
+Grades every student found in DIR (nbgrader's layout: DIR/<student>/ASSIGNMENT/<nb>.ipynb):
+each notebook's code runs in a sandbox, its hidden tests are judged here, scores go to the
+nbgrader gradebook, feedback to FEEDBACK/<student>/ASSIGNMENT/, and a class table to the
+terminal. A student's finished result is cached (keyed by a hash of their files and the
+hidden tests), so a run that was killed resumes where it stopped; --force regrades all.
+Exits 0 when it graded what it found, whatever the scores; 2 when it cannot run at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from ..assignments import ASSIGNMENTS, find_course_dir, source_notebooks
+from ..student_edition import build_student_cnnlib
+from .grading import Job, fingerprint, grade_student, load_sources
+from .record import GradebookWriter, class_table, write_feedback, write_json
+from .sandbox import Limits, isolation
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignment", choices=ASSIGNMENTS, help="the assignment to grade")
+    parser.add_argument("--submitted", type=Path, required=True,
+                        help="submissions in nbgrader's layout: DIR/<student>/ASSIGNMENT/*.ipynb")
+    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="students graded in parallel (default: CPU count)")
+    parser.add_argument("--gradebook", type=Path, default=None,
+                        help="nbgrader gradebook (SQLite; default COURSE/gradebook.db)")
+    parser.add_argument("--course-dir", type=Path, default=None,
+                        help="course root (default: nearest folder with nbgrader_config.py)")
+    parser.add_argument("--feedback", type=Path, default=None,
+                        help="feedback folder (default COURSE/feedback)")
+    parser.add_argument("--student", action="append", default=None,
+                        help="grade only this student (repeatable)")
+    parser.add_argument("--force", action="store_true", help="regrade cached students too")
+    parser.add_argument("--timeout-call", type=float, default=20.0,
+                        help="seconds one call into student code may take (default 20)")
+    parser.add_argument("--timeout-load", type=float, default=60.0,
+                        help="seconds the notebook's code may take to run (default 60)")
+    parser.add_argument("--memory-mb", type=int, default=2048,
+                        help="address-space limit of the sandbox (default 2048)")
+    parser.add_argument("--cpu-seconds", type=int, default=120,
+                        help="CPU-time limit of one sandbox (default 120)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or table")
+
+
+def find_students(submitted: Path, assignment: str, only: list[str] | None) -> list[str]:
+    students = sorted(p.name for p in submitted.iterdir()
+                      if p.is_dir() and (p / assignment).is_dir())
+    return [s for s in students if only is None or s in only]
+
+
+def _grade_in_worker(job: Job) -> tuple[str, dict]:
+    try:
+        return job.student, grade_student(job)
+    except Exception as error:  # noqa: BLE001 - one student's failure must not stop the class
+        return job.student, {"_crash": f"{type(error).__name__}: {error}"}
+
+
+def _crash_result(job: Job, message: str) -> dict:
+    from .grading import _zero_tests
+
+    notebooks = {}
+    for nb in job.notebooks:
+        tests = [t.as_dict() for t in _zero_tests(nb)]
+        notebooks[nb] = {"score": 0.0, "max_score": sum(t["max_score"] for t in tests),
+                         "error": f"the grader failed on this submission: {message}",
+                         "tests": tests}
+    return {"score": 0.0, "max_score": sum(n["max_score"] for n in notebooks.values()),
+            "notebooks": notebooks}
+
+
+def run(args: argparse.Namespace) -> int:
+    course = find_course_dir(args.course_dir)
+    submitted = args.submitted
+    if not submitted.is_dir():
+        print(f"cnn-course grade: no such directory: {submitted}", file=sys.stderr)
+        return 2
+    notebooks = [p.stem for p in source_notebooks(course, args.assignment)]
+    sources = load_sources(course, args.assignment, notebooks)
+    students = find_students(submitted, args.assignment, args.student)
+    if not students:
+        print(f"no submissions of {args.assignment} in {submitted}", file=sys.stderr)
+    limits = Limits(cpu_seconds=args.cpu_seconds, memory_mb=args.memory_mb,
+                    call_seconds=args.timeout_call, load_seconds=args.timeout_load)
+    if not args.quiet:
+        print(f"grading {len(students)} submission(s) of {args.assignment} with "
+              f"{args.workers} worker(s); sandbox: {isolation()}", file=sys.stderr)
+    gradebook_path = args.gradebook or course / "gradebook.db"
+    feedback_dir = args.feedback or course / "feedback"
+    cache_dir = Path(f"{gradebook_path}.cache") / args.assignment
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    writer = GradebookWriter(gradebook_path, args.assignment, sources)
+    results: dict[str, dict] = {}
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="cnn-course-lib-") as lib_root:
+        student_lib = Path(lib_root)
+        build_student_cnnlib(args.assignment, student_lib, course_dir=course)
+        os.chmod(lib_root, 0o755)
+        jobs = {s: Job(s, args.assignment, submitted / s / args.assignment, notebooks,
+                       sources, student_lib, limits) for s in students}
+        pending = []
+        for student, job in jobs.items():
+            cached = cache_dir / f"{student}.json"
+            key = fingerprint(job)
+            if not args.force and cached.is_file():
+                entry = json.loads(cached.read_text())
+                if entry.get("key") == key:
+                    results[student] = entry["result"]
+                    continue
+            pending.append((job, key))
+
+        def finish(student: str, result: dict, key: str) -> None:
+            if "_crash" in result:
+                result = _crash_result(jobs[student], result["_crash"])
+            results[student] = result
+            writer.record(student, result)
+            write_feedback(feedback_dir, student, args.assignment, result)
+            tmp = cache_dir / f"{student}.json.tmp"
+            tmp.write_text(json.dumps({"key": key, "result": result}))
+            tmp.replace(cache_dir / f"{student}.json")  # last: a killed run redoes this one
+
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(students), initial=len(students) - len(pending),
+                   desc=f"grading {args.assignment}", unit="student",
+                   disable=args.quiet, file=sys.stderr)
+        keys = {job.student: key for job, key in pending}
+        if args.workers <= 1 or len(pending) <= 1:
+            for job, key in pending:
+                finish(*_grade_in_worker(job), key)
+                bar.update()
+        else:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(args.workers, mp_context=context) as pool:
+                futures = [pool.submit(_grade_in_worker, job) for job, _ in pending]
+                for future in as_completed(futures):
+                    student, result = future.result()
+                    finish(student, result, keys[student])
+                    bar.update()
+        bar.close()
+    for student in students:  # cached students: make sure gradebook and feedback exist
+        if student not in keys:
+            writer.record(student, results[student])
+            write_feedback(feedback_dir, student, args.assignment, results[student])
+    writer.close()
+    if args.json:
+        write_json(args.json, args.assignment, results)
+    if not args.quiet and results:
+        print(class_table(notebooks, results))
+        print(f"graded {len(students)} student(s) in {time.perf_counter() - start:.1f} s; "
+              f"feedback in {feedback_dir}; gradebook {gradebook_path}")
+    return 0

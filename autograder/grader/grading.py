@@ -1,0 +1,116 @@
+"""Grade one student's submission of an assignment: every notebook, every hidden test."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .judge import TestResult, hidden_file, run_hidden_tests
+from .program import SourceInfo, SubmissionError, build_program, read_source, read_submission
+from .proxy import Session
+from .sandbox import Limits, Sandbox
+
+
+@dataclass
+class NotebookResult:
+    score: float
+    max_score: float
+    error: str | None
+    tests: list[TestResult] = field(default_factory=list)
+    output: str = ""
+
+    def as_dict(self) -> dict:
+        return {"score": self.score, "max_score": self.max_score, "error": self.error,
+                "tests": [t.as_dict() for t in self.tests]}
+
+
+@dataclass
+class Job:
+    """Everything a worker needs to grade one student (picklable)."""
+
+    student: str
+    assignment: str
+    folder: Path                      # DIR/<student>/<assignment>
+    notebooks: list[str]
+    sources: dict[str, SourceInfo]
+    student_lib: Path
+    limits: Limits
+
+
+def _zero_tests(notebook: str, session: Session | None = None) -> list[TestResult]:
+    """The hidden tests of a notebook, each with 0 points (for notebooks not gradable)."""
+    import ast
+
+    tests = []
+    tree = ast.parse(hidden_file(notebook).read_text())
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test"):
+            continue
+        for deco in node.decorator_list:
+            if isinstance(deco, ast.Call) and getattr(deco.func, "attr", "") == "grade":
+                kw = {k.arg: ast.literal_eval(k.value) for k in deco.keywords}
+                tests.append(TestResult(node.name, kw["grade_id"], 0.0, float(kw["points"]),
+                                        "error", "not graded: see the notebook's error"))
+    return tests
+
+
+def grade_notebook(job: Job, notebook: str) -> NotebookResult:
+    try:
+        nb = read_submission(job.folder / f"{notebook}.ipynb")
+    except SubmissionError as error:
+        tests = _zero_tests(notebook)
+        return NotebookResult(0.0, sum(t.max_score for t in tests), str(error), tests)
+    program = build_program(nb, job.sources[notebook])
+    session = Session(lambda: Sandbox(program, job.student_lib, job.limits))
+    try:
+        session.sandbox()  # load once up front: a notebook that cannot run is one error
+    except Exception as error:  # noqa: BLE001 - load errors, crashes and timeouts alike
+        session.close()
+        tests = _zero_tests(notebook)
+        sentence = str(error) if not hasattr(error, "type") else (
+            f"your notebook failed while running top to bottom: {error}")
+        return NotebookResult(0.0, sum(t.max_score for t in tests), sentence, tests,
+                              session.printed)
+    try:
+        tests = run_hidden_tests(notebook, session)
+    finally:
+        session.close()
+    return NotebookResult(
+        score=round(sum(t.score for t in tests), 6),
+        max_score=sum(t.max_score for t in tests),
+        error=None, tests=tests, output=session.printed,
+    )
+
+
+def grade_student(job: Job) -> dict:
+    """The student's entry of the JSON report (DESIGN.md's schema), plus timing."""
+    start = time.perf_counter()
+    notebooks = {nb: grade_notebook(job, nb) for nb in job.notebooks}
+    return {
+        "score": round(sum(r.score for r in notebooks.values()), 6),
+        "max_score": sum(r.max_score for r in notebooks.values()),
+        "notebooks": {nb: r.as_dict() for nb, r in notebooks.items()},
+        "_output": {nb: r.output[:4000] for nb, r in notebooks.items()},
+        "_seconds": time.perf_counter() - start,
+    }
+
+
+def fingerprint(job: Job) -> str:
+    """A hash of what decides a student's grade: their files and the hidden tests."""
+    digest = hashlib.sha256()
+    for notebook in job.notebooks:
+        path = job.folder / f"{notebook}.ipynb"
+        digest.update(notebook.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+        digest.update(hidden_file(notebook).read_bytes())
+    for helper in ("conftest.py",):
+        digest.update((hidden_file(job.notebooks[0]).parent / helper).read_bytes())
+    digest.update(repr(job.limits).encode())
+    return digest.hexdigest()
+
+
+def load_sources(course: Path, assignment: str, notebooks: list[str]) -> dict[str, SourceInfo]:
+    return {nb: read_source(course / "solutions" / assignment / f"{nb}.ipynb")
+            for nb in notebooks}

@@ -1,0 +1,142 @@
+"""Judge in the trusted process: run a notebook's hidden pytest file against the proxy.
+
+The hidden tests (``autograder/hidden/test_<notebook>.py``) are ordinary pytest files. Their
+``student`` fixture (in ``autograder/hidden/conftest.py``) asks this module for the session
+being graded; every comparison therefore runs here, never in the student's process. Each
+test's ``@pytest.mark.grade(grade_id=..., points=...)`` gives its points and grade cell.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pytest
+
+from .proxy import Session, Student
+from .sandbox import LoadError, SandboxCrashed, SandboxTimeout, StudentError
+
+HIDDEN_DIR = Path(__file__).resolve().parent.parent / "hidden"
+
+_CURRENT: Student | None = None
+
+
+def current_student() -> Student | None:
+    """The proxy of the submission being judged, or None outside a grading run."""
+    return _CURRENT
+
+
+@dataclass
+class TestResult:
+    name: str
+    grade_id: str
+    score: float
+    max_score: float
+    status: str  # passed | failed | error | timeout
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class ConfigurationError(RuntimeError):
+    """A hidden test without its grade marker, or a hidden file that is missing."""
+
+
+def hidden_file(notebook: str) -> Path:
+    path = HIDDEN_DIR / f"test_{notebook}.py"
+    if not path.is_file():
+        raise ConfigurationError(f"no hidden tests for {notebook} ({path})")
+    return path
+
+
+def _assertion_message(error: AssertionError) -> str:
+    """The author's message, without pytest's introspection (which quotes test source)."""
+    text = str(error)
+    for marker in ("\nassert ", "\n +  where", "\nAssertionError"):
+        text = text.split(marker)[0]
+    if text.startswith("assert "):
+        return "the result is not what was expected"
+    return text.strip() or "the result is not what was expected"
+
+
+def verdict(error: BaseException | None) -> tuple[str, str]:
+    """(status, message) for how a test ended."""
+    if error is None:
+        return "passed", "ok"
+    if isinstance(error, SandboxTimeout):
+        return "timeout", str(error)
+    if isinstance(error, LoadError):
+        return "error", f"your notebook failed while running: {error}"
+    if isinstance(error, SandboxCrashed):
+        return "error", str(error)
+    if isinstance(error, StudentError):
+        if error.type == "NotImplementedError":
+            return "failed", "not implemented yet (the stub still raises NotImplementedError)"
+        if error.type == "LookupError":
+            return "error", error.message
+        return "failed", f"your code raised {error}"
+    if isinstance(error, AssertionError):
+        return "failed", _assertion_message(error)
+    if isinstance(error, pytest.fail.Exception):
+        return "failed", str(error).strip()
+    return "error", f"{type(error).__name__}: {str(error)[:300]}"
+
+
+class _Collector:
+    """A pytest plugin: points from markers, a status and message per test."""
+
+    def __init__(self) -> None:
+        self.results: list[TestResult] = []
+        self.problems: list[str] = []
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if call.when == "call" or (call.when == "setup" and report.failed):
+            marker = item.get_closest_marker("grade")
+            if marker is None:
+                self.problems.append(f"{item.name} has no @pytest.mark.grade marker")
+                return
+            points = float(marker.kwargs["points"])
+            error = call.excinfo.value if call.excinfo else None
+            status, message = verdict(error)
+            self.results.append(TestResult(
+                name=item.name, grade_id=marker.kwargs["grade_id"],
+                score=points if status == "passed" else 0.0, max_score=points,
+                status=status, message=message,
+            ))
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.problems.append(f"could not collect hidden tests: {report.longreprtext[:500]}")
+
+
+def run_hidden_tests(notebook: str, session: Session) -> list[TestResult]:
+    """Run the hidden tests of ``notebook`` against ``session``; one result per test."""
+    global _CURRENT
+    path = hidden_file(notebook)
+    collector = _Collector()
+    _CURRENT = Student(session)
+    sink = io.StringIO()
+    try:
+        with redirect_stdout(sink), redirect_stderr(sink), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            code = pytest.main(
+                [str(path), "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                 "--no-header", "-o", "console_output_style=classic",
+                 "--rootdir", str(HIDDEN_DIR), "-c", os.devnull],
+                plugins=[collector],
+            )
+    finally:
+        _CURRENT = None
+    if collector.problems:
+        raise ConfigurationError("; ".join(collector.problems))
+    if code not in (0, 1) and not collector.results:
+        raise ConfigurationError(f"pytest exited with {code} on {path}:\n{sink.getvalue()[-2000:]}")
+    return collector.results
