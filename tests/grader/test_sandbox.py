@@ -1,0 +1,187 @@
+"""Every promise of the sandbox, shown by a program that tries to break it."""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.grader.proxy import Session, Student
+from autograder.grader.sandbox import (
+    Limits,
+    Sandbox,
+    SandboxCrashed,
+    SandboxTimeout,
+    StudentError,
+    isolation,
+)
+from autograder.student_edition import build_student_cnnlib
+
+ROOT = Path(__file__).resolve().parents[2]
+
+HOSTILE = r'''
+import os, signal, subprocess, sys, numpy as np
+
+def where_is_cnnlib():
+    import cnnlib
+    return cnnlib.__file__
+
+def read(path):
+    with open(path, "rb") as handle:
+        return len(handle.read())
+
+def write(path):
+    with open(path, "w") as handle:
+        handle.write("pwned")
+    return True
+
+def kill_parent():
+    os.kill(os.getppid(), signal.SIGKILL)
+    os.killpg(os.getpgid(0), signal.SIGKILL)
+    return True
+
+def spawn(n):
+    return [subprocess.Popen(["sleep", "1000"]).pid for _ in range(n)]
+
+def bomb():
+    blocks = []
+    while True:
+        blocks.append(np.ones(2**27))
+
+def spin():
+    while True:
+        pass
+
+def flood():
+    for _ in range(10**6):
+        print("x" * 1000)
+    return True
+
+def big_file():
+    with open("big.bin", "wb") as handle:
+        handle.write(b"0" * (64 * 2**20))
+    return True
+
+def leave():
+    os._exit(0)
+
+def ask():
+    return input("your name? ")
+
+def echo(x):
+    return x
+
+class LiarArray(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(np.shape(self), dtype=bool)
+
+def liar(shape):
+    return np.zeros(shape).view(LiarArray)
+'''
+
+
+@pytest.fixture(scope="module")
+def student_lib(tmp_path_factory):
+    lib = tmp_path_factory.mktemp("lib")
+    build_student_cnnlib("a2_convolution", lib)
+    os.chmod(lib, 0o755)
+    return lib
+
+
+@pytest.fixture
+def student(student_lib):
+    session = Session(lambda: Sandbox(json.dumps([HOSTILE]), student_lib,
+                                      Limits(call_seconds=3, memory_mb=1024, file_mb=8)))
+    yield Student(session)
+    session.close()
+
+
+def test_isolation_is_bubblewrap_here():
+    # CI installs bubblewrap (Makefile); without it the grader warns and falls back.
+    assert isolation() == "bubblewrap"
+
+
+def test_reference_cnnlib_is_out_of_reach(student):
+    assert student.where_is_cnnlib().startswith("/studentlib/")
+    with pytest.raises(StudentError, match="FileNotFoundError"):
+        student.read(str(ROOT / "cnnlib" / "conv.py"))
+
+
+def test_hidden_tests_and_gradebook_are_out_of_reach(student, tmp_path):
+    gradebook = tmp_path / "gradebook.db"
+    gradebook.write_bytes(b"secret")
+    for path in (ROOT / "autograder" / "hidden" / "test_03_convolution.py", gradebook):
+        with pytest.raises(StudentError, match="FileNotFoundError"):
+            student.read(str(path))
+
+
+def test_writes_outside_scratch_do_not_land(student, tmp_path):
+    target = tmp_path / "planted.txt"
+    try:
+        student.write(str(target))
+    except StudentError:
+        pass
+    assert not target.exists()
+    assert student.write("inside-scratch.txt") is True
+
+
+def test_cannot_kill_the_grader_and_leaves_no_process(student):
+    pids_before = set(os.listdir("/proc"))
+    try:
+        student.spawn(3)
+    except StudentError:
+        pass
+    try:
+        student.kill_parent()
+    except (StudentError, SandboxCrashed):
+        pass
+    assert os.getpid() > 0  # still here
+    student._session.close()
+    time.sleep(0.2)
+    leftovers = []
+    for pid in set(os.listdir("/proc")) - pids_before:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"sleep\x001000" in cmdline:
+            leftovers.append(pid)
+    assert leftovers == []
+
+
+def test_memory_bomb_is_an_error_not_a_hang(student):
+    with pytest.raises((StudentError, SandboxCrashed)):
+        student.bomb()
+    assert student.echo(1.5) == 1.5  # a fresh sandbox answers the next call
+
+
+def test_infinite_loop_times_out_and_grading_goes_on(student):
+    with pytest.raises(SandboxTimeout):
+        student.spin()
+    assert student.echo(2) == 2
+
+
+def test_output_flood_and_big_files_are_capped(student):
+    try:
+        student.flood()
+    except (StudentError, SandboxCrashed, SandboxTimeout):
+        pass
+    with pytest.raises(StudentError, match="File too large|No space|Errno 27"):
+        student.big_file()
+    student._session.close()
+    assert len(student._session.printed) <= 2 * 64 * 1024
+
+
+def test_exit_is_a_crash_and_stdin_is_empty(student):
+    with pytest.raises(SandboxCrashed, match="exited"):
+        student.leave()
+    with pytest.raises(StudentError, match="EOFError"):
+        student.ask()
+
+
+def test_arrays_come_back_as_plain_float64(student):
+    value = student.liar((2, 2))
+    assert type(value) is np.ndarray and value.dtype == np.float64
+    assert not np.array_equal(value, np.ones((2, 2)))
