@@ -1,0 +1,185 @@
+"""`cnn-course grade` end to end on a small a2 class made from the released notebooks."""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ("03_convolution", "04_pooling")
+
+
+def _filled(notebook: str, edits=()):
+    released = nbformat.read(ROOT / "notebooks" / "a2_convolution" / f"{notebook}.ipynb", 4)
+    solution = nbformat.read(ROOT / "solutions" / "a2_convolution" / f"{notebook}.ipynb", 4)
+    sources = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solution.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in released.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = sources[grade_id]
+            for target, old, new in edits:
+                if target == grade_id:
+                    assert old in cell.source, f"edit {old!r} did not apply"
+                    cell.source = cell.source.replace(old, new)
+    return released
+
+
+def _write(root: Path, student: str, notebooks: dict) -> None:
+    folder = root / student / "a2_convolution"
+    folder.mkdir(parents=True)
+    for name, nb in notebooks.items():
+        if isinstance(nb, str):
+            (folder / f"{name}.ipynb").write_text(nb)
+        else:
+            nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+NO_FLIP = ("convolve2d", "return cross_correlate2d(x, k[::-1, ::-1])",
+           "return cross_correlate2d(x, k)")
+HOSTILE_PATCH = ("convolve2d", "    ### BEGIN SOLUTION",
+                 "    ### BEGIN SOLUTION\n    np.allclose = lambda *a, **k: True\n"
+                 "    np.testing.assert_allclose = lambda *a, **k: None\n"
+                 "    return np.zeros((1, 1))")
+READS_REFERENCE = ("cross_correlate2d", "    ### BEGIN SOLUTION",
+                   "    ### BEGIN SOLUTION\n    import cnnlib.conv as ref\n"
+                   "    return ref.cross_correlate2d(x, k)")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    submitted = root / "submitted"
+    correct = {nb: _filled(nb) for nb in NOTEBOOKS}
+    _write(submitted, "correct", correct)
+    _write(submitted, "no_flip", {"03_convolution": _filled("03_convolution", [NO_FLIP]),
+                                  "04_pooling": correct["04_pooling"]})
+    _write(submitted, "stubs", {nb: nbformat.read(
+        ROOT / "notebooks" / "a2_convolution" / f"{nb}.ipynb", 4) for nb in NOTEBOOKS})
+    _write(submitted, "broken_json", {"03_convolution": "{oops",
+                                      "04_pooling": correct["04_pooling"]})
+    _write(submitted, "missing_one", {"03_convolution": correct["03_convolution"]})
+    _write(submitted, "hostile", {"03_convolution": _filled("03_convolution",
+                                                            [HOSTILE_PATCH, READS_REFERENCE]),
+                                  "04_pooling": correct["04_pooling"]})
+    top = _filled("04_pooling")
+    top.cells.insert(0, nbformat.v4.new_code_cell("raise RuntimeError('boom at the top')"))
+    _write(submitted, "crash_on_load", {"03_convolution": correct["03_convolution"],
+                                        "04_pooling": top})
+    report = root / "grades.json"
+    gradebook = root / "gradebook.db"
+    args = ["grade", "a2_convolution", "--submitted", str(submitted), "--json", str(report),
+            "--gradebook", str(gradebook), "--feedback", str(root / "feedback"),
+            "--workers", "2", "--quiet", "--course-dir", str(ROOT)]
+    assert main(args) == 0
+    return root, args, json.loads(report.read_text())
+
+
+def _nb(report, student, notebook):
+    return report["students"][student]["notebooks"][notebook]
+
+
+def test_schema_and_every_student_found(graded):
+    _, _, report = graded
+    assert report["assignment"] == "a2_convolution"
+    assert set(report["students"]) == {"correct", "no_flip", "stubs", "broken_json",
+                                       "missing_one", "hostile", "crash_on_load"}
+    for result in report["students"].values():
+        assert set(result) == {"score", "max_score", "notebooks"}
+        assert set(result["notebooks"]) == set(NOTEBOOKS)
+        for nb in result["notebooks"].values():
+            assert set(nb) == {"score", "max_score", "error", "tests"}
+            for test in nb["tests"]:
+                assert set(test) == {"name", "grade_id", "score", "max_score", "status",
+                                     "message"}
+                assert test["status"] in {"passed", "failed", "error", "timeout"}
+                assert "def test_" not in test["message"]
+
+
+def test_correct_student_gets_full_marks(graded):
+    result = graded[2]["students"]["correct"]
+    assert result["score"] == result["max_score"] > 0
+
+
+def test_missing_flip_loses_only_the_convolve_tests(graded):
+    report = graded[2]
+    lost = {t["grade_id"] for t in _nb(report, "no_flip", "03_convolution")["tests"]
+            if t["status"] != "passed"}
+    assert lost == {"test_convolve2d"}
+    assert _nb(report, "no_flip", "04_pooling")["score"] == 12
+
+
+def test_stubs_score_zero_with_a_clear_message(graded):
+    nb = _nb(graded[2], "stubs", "03_convolution")
+    assert nb["score"] == 0 and nb["error"] is None
+    assert all("not implemented" in t["message"] or "NotImplementedError" in t["message"]
+               for t in nb["tests"])
+
+
+def test_broken_files_are_errors_and_the_rest_is_graded(graded):
+    report = graded[2]
+    assert "not a readable notebook" in _nb(report, "broken_json", "03_convolution")["error"]
+    assert _nb(report, "broken_json", "04_pooling")["score"] == 12
+    assert "missing" in _nb(report, "missing_one", "04_pooling")["error"]
+    assert _nb(report, "missing_one", "03_convolution")["score"] == 20
+    crashed = _nb(report, "crash_on_load", "04_pooling")
+    assert crashed["score"] == 0 and "boom at the top" in crashed["error"]
+
+
+def test_hostile_tricks_earn_nothing(graded):
+    report = graded[2]
+    tests = {t["grade_id"]: t for t in _nb(report, "hostile", "03_convolution")["tests"]}
+    assert tests["test_convolve2d"]["score"] == 0  # patched numpy lives in the sandbox only
+    assert tests["test_cross_correlate2d"]["score"] == 0  # no reference there to import
+    assert report["students"]["correct"]["score"] == 32
+
+
+def test_gradebook_is_what_nbgrader_exports(graded):
+    root, _, report = graded
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    work = root / "export"
+    work.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", work)
+    out = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "export", "--to", str(work / "grades.csv"),
+         f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}"],
+        cwd=work, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader((work / "grades.csv").open()))
+    scores = {(r["student_id"]): float(r["score"]) for r in rows}
+    assert scores["correct"] == 32 and scores["no_flip"] == report["students"]["no_flip"]["score"]
+
+
+def test_feedback_lists_tests_without_hidden_source(graded):
+    root = graded[0]
+    text = (root / "feedback" / "no_flip" / "a2_convolution" / "feedback.md").read_text()
+    assert "test_convolve2d" in text and "assert " not in text
+    hidden = (ROOT / "autograder" / "hidden" / "test_03_convolution.py").read_text()
+    assert not any(line.strip() in text for line in hidden.splitlines()
+                   if len(line.strip()) > 30 and "assert" in line)
+    assert (root / "feedback" / "no_flip" / "a2_convolution" / "feedback.html").is_file()
+
+
+def test_rerun_is_idempotent_and_a_killed_run_resumes(graded):
+    root, args, report = graded
+    cache = Path(f"{root / 'gradebook.db'}.cache") / "a2_convolution"
+    (cache / "no_flip.json").unlink()  # as if the run was killed before this student
+    assert main(args) == 0
+    again = json.loads((root / "grades.json").read_text())
+    assert again == report
+
+
+def test_bad_arguments_exit_non_zero(tmp_path):
+    assert main(["grade", "a2_convolution", "--submitted", str(tmp_path / "nope"),
+                 "--course-dir", str(ROOT), "--quiet"]) == 2
+    with pytest.raises(SystemExit) as exit_:
+        main(["grade", "a9_unknown", "--submitted", str(tmp_path)])
+    assert exit_.value.code == 2
