@@ -1,0 +1,203 @@
+"""Build the sample class in examples/submissions/ from the released notebooks.
+
+    python examples/make_sample_class.py
+
+Every student starts from the released notebook with each solution cell filled from
+solutions/ (a fully correct student) and then gets one explicit, readable change: a common
+bug, a broken file, or a hostile trick. An edit that does not apply stops the script, so a
+failed substitution can never pass for a correct student. The expected outcome of each
+student is in examples/submissions/README.md and asserted by
+tests/grader/test_sample_class.py.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "examples" / "submissions"
+
+
+@dataclass
+class Student:
+    name: str
+    assignment: str
+    what: str
+    edits: list[tuple[str, str, str, str]] = field(default_factory=list)  # nb, cell, old, new
+    unfilled: tuple[str, ...] = ()     # notebooks left with their stubs
+    missing: tuple[str, ...] = ()      # notebooks deleted
+    invalid: tuple[str, ...] = ()      # notebooks replaced by invalid JSON
+    first_cell: dict[str, str] = field(default_factory=dict)  # notebook -> code put first
+
+
+C, P = "03_convolution", "04_pooling"
+
+A2 = [
+    Student("a2_correct", "a2_convolution", "every function right: full marks"),
+    Student("a2_partial_conv_only", "a2_convolution", "did 03, left 04's stubs",
+            unfilled=(P,)),
+    Student("a2_partial_pool_only", "a2_convolution", "did 04, left 03's stubs",
+            unfilled=(C,)),
+    Student("a2_bug_convolve_without_flip", "a2_convolution",
+            "convolution written as cross-correlation (kernel not flipped)",
+            [(C, "convolve2d", "cross_correlate2d(x, k[::-1, ::-1])",
+              "cross_correlate2d(x, k)")]),
+    Student("a2_bug_xcorr_with_flip", "a2_convolution",
+            "cross-correlation that flips the kernel (so convolve2d flips twice)",
+            [(C, "cross_correlate2d", "np.sum(x[r:r + kh, c:c + kw] * k)",
+              "np.sum(x[r:r + kh, c:c + kw] * k[::-1, ::-1])")]),
+    Student("a2_bug_bias_missing", "a2_convolution", "conv forward without the bias",
+            [(C, "conv2d_forward", "+ b  # (N * H_out * W_out, F)", "  # (N * H_out * W_out, F)"),
+             (C, "conv2d_forward_naive", "np.sum(patch_ * w[f]) + b[f]", "np.sum(patch_ * w[f])")]),
+    Student("a2_bug_stride_ignored", "a2_convolution", "conv forward ignores the stride",
+            [(C, "conv2d_forward", "(sh, sw), (ph, pw) = pair(stride), pair(pad)",
+              "(sh, sw), (ph, pw) = (1, 1), pair(pad)"),
+             (C, "conv2d_forward_naive", "(sh, sw), (ph, pw) = pair(stride), pair(pad)",
+              "(sh, sw), (ph, pw) = (1, 1), pair(pad)")]),
+    Student("a2_bug_padding_ignored", "a2_convolution", "conv forward ignores the padding",
+            [(C, "conv2d_forward", "(sh, sw), (ph, pw) = pair(stride), pair(pad)",
+              "(sh, sw), (ph, pw) = pair(stride), (0, 0)"),
+             (C, "conv2d_forward_naive", "(sh, sw), (ph, pw) = pair(stride), pair(pad)",
+              "(sh, sw), (ph, pw) = pair(stride), (0, 0)")]),
+    Student("a2_bug_dx_without_flip", "a2_convolution",
+            "conv backward: dx correlates with the kernel instead of its flip",
+            [(C, "conv2d_backward", "w[:, :, ::-1, ::-1], optimize=True", "w, optimize=True")]),
+    Student("a2_bug_maxpool_grad_to_window", "a2_convolution",
+            "max-pool backward sends the gradient to every element of the window",
+            [(P, "maxpool2d_backward",
+              "    np.add.at(dx, (n_idx[..., None, None], c_idx[..., None, None], rows, cols), "
+              "dout)",
+              "    for a in range(kh):\n        for b in range(kw):\n"
+              "            dx[:, :, a:a + sh * out_h:sh, b:b + sw * out_w:sw] += dout")]),
+    Student("a2_bug_avgpool_not_divided", "a2_convolution",
+            "average-pool backward does not divide by the window size",
+            [(P, "avgpool2d_backward", "share = dout / (kh * kw)", "share = dout")]),
+    Student("a2_broken_invalid_json", "a2_convolution", "03 is not valid JSON",
+            invalid=(C,)),
+    Student("a2_broken_missing_notebook", "a2_convolution", "04 was deleted", missing=(P,)),
+    Student("a2_broken_renamed_function", "a2_convolution",
+            "conv2d_forward renamed to conv2d_forward_fast",
+            [(C, "conv2d_forward", "def conv2d_forward(x,", "def conv2d_forward_fast(x,")]),
+    Student("a2_broken_exception_at_top", "a2_convolution",
+            "03 raises before anything is defined",
+            first_cell={C: "raise RuntimeError('I broke my notebook on purpose')"}),
+]
+
+# Hostile students: correct but for one function, which attacks instead of computing.
+HOSTILE = [
+    ("import_reference", "imports the reference cnnlib and reads the hidden tests",
+     C, "cross_correlate2d",
+     "import glob, cnnlib\n    for up in range(6):\n"
+     "        for path in glob.glob('../' * up + 'autograder/hidden/test_*.py'):\n"
+     "            print(open(path).read()[:100])\n    return cnnlib.cross_correlate2d(x, k)"),
+    ("patch_numpy", "patches numpy's comparisons and returns zeros", C, "convolve2d",
+     "np.allclose = lambda *a, **k: True\n    np.testing.assert_allclose = lambda *a, **k: None\n"
+     "    np.array_equal = lambda *a, **k: True\n"
+     "    return np.zeros((x.shape[0] - k.shape[0] + 1, x.shape[1] - k.shape[1] + 1))"),
+    ("liar_array", "returns an ndarray subclass that claims to equal anything", C,
+     "conv2d_forward",
+     "class Liar(np.ndarray):\n        def __eq__(self, other):\n            return True\n"
+     "        def __array_ufunc__(self, *a, **k):\n            return np.zeros(())\n"
+     "    (sh, sw), (ph, pw) = pair(stride), pair(pad)\n"
+     "    shape = (x.shape[0], w.shape[0], (x.shape[2] + 2 * ph - w.shape[2]) // sh + 1,\n"
+     "             (x.shape[3] + 2 * pw - w.shape[3]) // sw + 1)\n"
+     "    return np.zeros(shape).view(Liar), None"),
+    ("exit", "calls os._exit inside conv2d_backward", C, "conv2d_backward",
+     "import os\n    os._exit(0)"),
+    ("infinite_loop", "loops forever in conv2d_forward_naive", C, "conv2d_forward_naive",
+     "while True:\n        pass"),
+    ("memory_bomb", "allocates without bound in conv_output_size", C, "conv_output_size",
+     "hoard = []\n    while True:\n        hoard.append(bytearray(2**26))"),
+    ("output_flood", "prints gigabytes in maxpool2d_forward", P, "maxpool2d_forward",
+     "while True:\n        print('spam' * 10000)"),
+    ("spawn_processes", "starts processes from avgpool2d_forward", P, "avgpool2d_forward",
+     "import subprocess\n    for _ in range(20):\n        subprocess.Popen(['sleep', '600'])\n"
+     "    return np.zeros(1), None"),
+    ("kill_parent", "tries to kill the grader from maxpool2d_backward", P, "maxpool2d_backward",
+     "import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+     "    os.killpg(os.getpgid(0), signal.SIGKILL)\n    return np.zeros(1)"),
+    ("write_others", "writes into other submissions and the gradebook", P,
+     "avgpool2d_backward",
+     "import glob\n    for up in range(1, 5):\n"
+     "        for path in glob.glob('../' * up + '*/*/*.ipynb') + glob.glob('../' * up + "
+     "'gradebook.db'):\n"
+     "            try:\n                open(path, 'w').write('pwned')\n"
+     "            except OSError:\n                pass\n    return np.zeros(1)"),
+    ("read_stdin", "waits for input on stdin", C, "convolve2d",
+     "return input('kernel? ')"),
+]
+for short, what, nb, cell, body in HOSTILE:
+    attack = f"    ### BEGIN SOLUTION\n    {body}"
+    A2.append(Student(f"a2_hostile_{short}", "a2_convolution", what,
+                      [(nb, cell, "    ### BEGIN SOLUTION", attack)]))
+
+STUDENTS = A2
+
+
+def _grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def filled(assignment: str, notebook: str):
+    """The released notebook with every solution cell taken from solutions/."""
+    released = nbformat.read(ROOT / "notebooks" / assignment / f"{notebook}.ipynb", 4)
+    solution = nbformat.read(ROOT / "solutions" / assignment / f"{notebook}.ipynb", 4)
+    sources = {_grade_id(c): c.source for c in solution.cells
+               if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    for cell in released.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            cell.source = sources[_grade_id(cell)]
+    return released
+
+
+def build(student: Student) -> None:
+    folder = OUT / student.name / student.assignment
+    folder.mkdir(parents=True)
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks" / student.assignment).glob("*.ipynb"))
+    for notebook in notebooks:
+        path = folder / f"{notebook}.ipynb"
+        if notebook in student.missing:
+            continue
+        if notebook in student.invalid:
+            path.write_text('{"cells": [ this is not JSON')
+            continue
+        if notebook in student.unfilled:
+            shutil.copy(ROOT / "notebooks" / student.assignment / f"{notebook}.ipynb", path)
+            continue
+        nb = filled(student.assignment, notebook)
+        for target_nb, grade_id, old, new in student.edits:
+            if target_nb != notebook:
+                continue
+            cells = [c for c in nb.cells if _grade_id(c) == grade_id]
+            if len(cells) != 1 or old not in cells[0].source:
+                raise SystemExit(f"{student.name}: edit of {grade_id} did not apply: {old!r}")
+            cells[0].source = cells[0].source.replace(old, new, 1)
+        if notebook in student.first_cell:
+            nb.cells.insert(0, nbformat.v4.new_code_cell(student.first_cell[notebook]))
+        nbformat.write(nb, path)
+
+
+def main() -> None:
+    if OUT.exists():
+        for child in OUT.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+    OUT.mkdir(parents=True, exist_ok=True)
+    for student in STUDENTS:
+        build(student)
+    rows = ["| student | assignment | what it is |", "|---|---|---|"]
+    rows += [f"| {s.name} | {s.assignment} | {s.what} |" for s in STUDENTS]
+    (OUT / "README.md").write_text(
+        "# The sample class\n\nGenerated by `python examples/make_sample_class.py` from the "
+        "released notebooks and solutions/; graded by `make demo` and checked by "
+        "tests/grader/test_sample_class.py, which states each student's expected outcome.\n\n"
+        + "\n".join(rows) + "\n")
+    print(f"wrote {len(STUDENTS)} students to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
