@@ -177,7 +177,9 @@ def build(student: Student) -> None:
                 raise SystemExit(f"{student.name}: edit of {grade_id} did not apply: {old!r}")
             cells[0].source = cells[0].source.replace(old, new, 1)
         if notebook in student.first_cell:
-            nb.cells.insert(0, nbformat.v4.new_code_cell(student.first_cell[notebook]))
+            added = nbformat.v4.new_code_cell(student.first_cell[notebook])
+            added.id = "added-by-student"  # fixed, so regenerating gives the same files
+            nb.cells.insert(0, added)
         nbformat.write(nb, path)
 
 
