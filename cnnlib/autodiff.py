@@ -33,6 +33,7 @@ class Value:
         return other if isinstance(other, Value) else Value(other)
 
     def __add__(self, other: Value | float) -> Value:
+        """self + other; both inputs receive the output's gradient unchanged."""
         # BEGIN SOLUTION a1_backprop
         other = self._lift(other)
         out = Value(self.data + other.data, (self, other), "+")
@@ -46,6 +47,7 @@ class Value:
         # END SOLUTION
 
     def __mul__(self, other: Value | float) -> Value:
+        """self * other; each input receives the other's value times the output's gradient."""
         # BEGIN SOLUTION a1_backprop
         other = self._lift(other)
         out = Value(self.data * other.data, (self, other), "*")
@@ -59,6 +61,7 @@ class Value:
         # END SOLUTION
 
     def __pow__(self, exponent: float) -> Value:
+        """self ** exponent for a plain number exponent (power rule)."""
         # BEGIN SOLUTION a1_backprop
         if isinstance(exponent, Value):
             raise TypeError("only a number exponent is supported")
@@ -72,6 +75,7 @@ class Value:
         # END SOLUTION
 
     def exp(self) -> Value:
+        """e ** self; its local gradient is its own output."""
         # BEGIN SOLUTION a1_backprop
         out = Value(math.exp(self.data), (self,), "exp")
 
@@ -83,6 +87,7 @@ class Value:
         # END SOLUTION
 
     def sigmoid(self) -> Value:
+        """1 / (1 + e ** -self) as one gate, with local gradient (1 - sigma) sigma."""
         # BEGIN SOLUTION a1_backprop
         s = 1.0 / (1.0 + math.exp(-self.data)) if self.data >= 0 else (
             math.exp(self.data) / (1.0 + math.exp(self.data))
@@ -97,6 +102,7 @@ class Value:
         # END SOLUTION
 
     def relu(self) -> Value:
+        """max(self, 0); the gradient passes where the input was positive."""
         # BEGIN SOLUTION a1_backprop
         out = Value(max(self.data, 0.0), (self,), "relu")
 
@@ -154,28 +160,42 @@ class Value:
             node.grad = 0.0
         # END SOLUTION
 
-    # Everything else is built from the operations above.
+    # The remaining operators are built from the ones above. They are graded too (notebook
+    # 01 asks for them), so their bodies are solution regions like the rest.
     def __neg__(self) -> Value:
-        return self * -1
+        # BEGIN SOLUTION a1_backprop
+        return self * -1.0
+        # END SOLUTION
 
     def __sub__(self, other: Value | float) -> Value:
+        # BEGIN SOLUTION a1_backprop
         return self + (-self._lift(other))
+        # END SOLUTION
 
     def __truediv__(self, other: Value | float) -> Value:
+        # BEGIN SOLUTION a1_backprop
         return self * self._lift(other) ** -1
+        # END SOLUTION
 
     def __radd__(self, other: float) -> Value:
+        # BEGIN SOLUTION a1_backprop
         return self + other
+        # END SOLUTION
 
     def __rmul__(self, other: float) -> Value:
+        # BEGIN SOLUTION a1_backprop
         return self * other
+        # END SOLUTION
 
     def __rsub__(self, other: float) -> Value:
-        return Value(other) - self
+        # BEGIN SOLUTION a1_backprop
+        return self._lift(other) - self
+        # END SOLUTION
 
     def __rtruediv__(self, other: float) -> Value:
-        return Value(other) / self
-
+        # BEGIN SOLUTION a1_backprop
+        return self._lift(other) / self
+        # END SOLUTION
 
 def add_mul_graph(x: float, y: float, z: float) -> tuple[float, float, float, float]:
     """The lecture's f = (x + y) z, backpropagated by hand through q = x + y.
