@@ -59,15 +59,21 @@ class Module:
     training: bool = True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """The output for a batch x; keeps on self what ``backward`` needs."""
         raise NotImplementedError
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        """dx (shaped like the last forward's x) for dout (shaped like its output).
+
+        Parameter gradients are ADDED into ``Parameter.grad``: call ``zero_grad`` first.
+        """
         raise NotImplementedError
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
 
     def children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) of each direct sub-module, in a stable order."""
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
@@ -80,7 +86,14 @@ class Module:
         return found
 
     def parameters(self) -> list[Parameter]:
-        return [p for _, p in self.named_parameters()]
+        """Every Parameter of self and its sub-modules, in ``named_parameters`` order.
+
+        A Parameter shared by two sub-modules appears once, so an optimizer steps it once.
+        """
+        unique: dict[int, Parameter] = {}
+        for _, p in self.named_parameters():
+            unique.setdefault(id(p), p)
+        return list(unique.values())
 
     def zero_grad(self) -> None:
         for p in self.parameters():
@@ -100,9 +113,11 @@ class Module:
             child._set_training(flag)
 
     def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter array, by dotted name."""
         return {name: p.data.copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Copy arrays into the parameters in place (optimizers keep their references)."""
         params = dict(self.named_parameters())
         if set(params) != set(state):
             raise KeyError(f"state has {sorted(state)}, model has {sorted(params)}")
@@ -118,114 +133,130 @@ class Module:
 class Linear(Module):
     """out (N, out_features) = x.reshape(N, -1) @ weight + bias; weight (in, out)."""
 
-    def __init__(self, in_features: int, out_features: int, *, rng=None, dtype=np.float64):
+    def __init__(self, in_features: int, out_features: int, *,
+                 rng: np.random.Generator | int | None = None, dtype=np.float64) -> None:
         self.weight = Parameter(he_init((in_features, out_features), in_features, rng, dtype))
         self.bias = Parameter(np.zeros(out_features, dtype=dtype))
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         out, self._cache = affine_forward(x, self.weight.data, self.bias.data)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         dx, dw, db = affine_backward(dout, self._cache)
         self.weight.grad += dw
         self.bias.grad += db
         return dx
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Linear({self.weight.data.shape[0]}, {self.weight.data.shape[1]})"
 
 
 class Conv2d(Module):
     """Cross-correlation layer; weight (F, C, KH, KW), bias (F,); NCHW in and out."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, *, stride=1, pad=0,
-                 rng=None, dtype=np.float64):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 *, stride: int | tuple[int, int] = 1, pad: int | tuple[int, int] = 0,
+                 rng: np.random.Generator | int | None = None, dtype=np.float64) -> None:
         kh, kw = _pair(kernel_size, "kernel_size")
         fan_in = in_channels * kh * kw
         self.weight = Parameter(he_init((out_channels, in_channels, kh, kw), fan_in, rng, dtype))
         self.bias = Parameter(np.zeros(out_channels, dtype=dtype))
         self.stride, self.pad = stride, pad
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         out, self._cache = conv2d_forward(
             x, self.weight.data, self.bias.data, stride=self.stride, pad=self.pad
         )
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         dx, dw, db = conv2d_backward(dout, self._cache)
         self.weight.grad += dw
         self.bias.grad += db
         return dx
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         f, c, kh, kw = self.weight.data.shape
         return f"Conv2d({c}, {f}, kernel_size={(kh, kw)}, stride={self.stride}, pad={self.pad})"
 
 
 class MaxPool2d(Module):
-    def __init__(self, kernel_size, stride=None):
+    """Max over each window; (N, C, H, W) -> (N, C, Ho, Wo); stride defaults to the kernel.
+
+    The gradient goes to the first maximum of a window (row-major) when there are ties.
+    """
+
+    def __init__(self, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] | None = None) -> None:
         self.kernel_size, self.stride = kernel_size, stride
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         out, self._cache = maxpool2d_forward(x, self.kernel_size, self.stride)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         return maxpool2d_backward(dout, self._cache)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"MaxPool2d({self.kernel_size}, stride={self.stride})"
 
 
 class AvgPool2d(MaxPool2d):
-    def forward(self, x):
+    """Mean over each window; (N, C, H, W) -> (N, C, Ho, Wo); the gradient is spread evenly."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
         out, self._cache = avgpool2d_forward(x, self.kernel_size, self.stride)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         return avgpool2d_backward(dout, self._cache)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"AvgPool2d({self.kernel_size}, stride={self.stride})"
 
 
 class ReLU(Module):
-    def forward(self, x):
+    """max(x, 0) elementwise; any shape."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
         out, self._cache = relu_forward(x)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         return relu_backward(dout, self._cache)
 
 
 class Sigmoid(Module):
-    def forward(self, x):
+    """1 / (1 + exp(-x)) elementwise; any shape."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
         out, self._cache = sigmoid_forward(x)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         return sigmoid_backward(dout, self._cache)
 
 
 class Tanh(Module):
-    def forward(self, x):
+    """tanh(x) elementwise; any shape."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
         out, self._cache = tanh_forward(x)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         return tanh_backward(dout, self._cache)
 
 
 class Flatten(Module):
     """(N, d1, ..., dk) -> (N, d1 * ... * dk)."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self._shape = x.shape
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         return dout.reshape(self._shape)
 
 
@@ -235,41 +266,41 @@ class Dropout(Module):
     The identity in eval mode, so evaluation needs no rescaling.
     """
 
-    def __init__(self, p: float, *, rng=None):
+    def __init__(self, p: float, *, rng: np.random.Generator | int | None = None) -> None:
         if not 0 <= p < 1:
             raise ValueError(f"dropout probability must be in [0, 1), got {p}")
         self.p, self.rng = p, as_rng(rng)
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         if not self.training or self.p == 0:
             self._mask = None
             return x
         self._mask = (self.rng.random(x.shape) >= self.p).astype(x.dtype) / (1 - self.p)
         return x * self._mask
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         return dout if self._mask is None else dout * self._mask
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Dropout(p={self.p})"
 
 
 class Sequential(Module):
     """Layers applied in order; backward runs them in reverse."""
 
-    def __init__(self, *layers: Module):
+    def __init__(self, *layers: Module) -> None:
         self.layers = list(layers)
 
-    def children(self):
+    def children(self) -> Iterator[tuple[str, Module]]:
         for index, layer in enumerate(self.layers):
             yield str(index), layer
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         return dout
@@ -280,7 +311,7 @@ class Sequential(Module):
     def __len__(self) -> int:
         return len(self.layers)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         inner = "\n".join(f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
         return f"Sequential(\n{inner}\n)"
 
@@ -288,40 +319,40 @@ class Sequential(Module):
 class Residual(Module):
     """out = body(x) + x (identity skip); the skip adds dout to the body's dx."""
 
-    def __init__(self, body: Module):
+    def __init__(self, body: Module) -> None:
         self.body = body
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         out = self.body.forward(x)
         if out.shape != x.shape:
             raise ValueError(f"residual body changes the shape {x.shape} -> {out.shape}")
         return out + x
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         return self.body.backward(dout) + dout
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Residual({self.body!r})"
 
 
 class Parallel(Module):
     """Inception-style: every branch sees x; outputs are concatenated on the channel axis."""
 
-    def __init__(self, *branches: Module):
+    def __init__(self, *branches: Module) -> None:
         self.branches = list(branches)
 
-    def children(self):
+    def children(self) -> Iterator[tuple[str, Module]]:
         for index, branch in enumerate(self.branches):
             yield str(index), branch
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         outs = [branch.forward(x) for branch in self.branches]
         self._sizes = [o.shape[1] for o in outs]
         return np.concatenate(outs, axis=1)
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         pieces = np.split(dout, np.cumsum(self._sizes)[:-1], axis=1)
         return sum(branch.backward(p) for branch, p in zip(self.branches, pieces, strict=True))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Parallel({', '.join(repr(b) for b in self.branches)})"

@@ -38,7 +38,10 @@ class History:
 
 
 def evaluate(model: Module, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> float:
-    """Accuracy of ``model`` on (x, y), in eval mode, batch by batch."""
+    """Accuracy of ``model`` on x (N, ...) with labels y (N,), in eval mode, batch by batch.
+
+    The model's train/eval mode is restored afterwards.
+    """
     was_training = model.training
     model.eval()
     correct = 0
@@ -66,6 +69,12 @@ def train(
 ) -> History:
     """Minibatch training with a shuffled order each epoch and a tqdm progress bar.
 
+    Args:
+        x_train: (N, ...) inputs the model accepts; y_train: (N,) int labels.
+        epochs: passes over the data; each has ceil(N / batch_size) steps.
+        x_val, y_val: optional held-out data, scored after every epoch.
+        rng: Generator or seed for the shuffles.
+
     Returns:
         History with the loss of every step and train (and, given x_val, val) accuracy
         after each epoch.
@@ -82,8 +91,10 @@ def train(
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
             history.loss.append(_step(model, x_train[batch], y_train[batch], optimizer))
+            # refresh=False: the bar redraws at tqdm's own pace, not once per step (logs stay
+            # readable when stdout is not a terminal).
+            bar.set_postfix(loss=f"{history.loss[-1]:.3f}", refresh=False)
             bar.update()
-            bar.set_postfix(loss=f"{history.loss[-1]:.3f}")
         history.train_acc.append(evaluate(model, x_train, y_train))
         if x_val is not None and y_val is not None:
             history.val_acc.append(evaluate(model, x_val, y_val))
