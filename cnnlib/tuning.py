@@ -59,7 +59,7 @@ def random_configs(
         ValueError: an unknown scale, ``low > high``, or a log range that is not positive.
     """
     # BEGIN SOLUTION a3_cnns
-    rng = np.random.default_rng(seed)
+    draws = np.random.default_rng(seed)  # one stream: configs in order, keys in order
     for name, (low, high, scale) in space.items():
         if scale not in ("log", "linear") or low > high or (scale == "log" and low <= 0):
             raise ValueError(f"{name}: bad range ({low}, {high}, {scale!r})")
@@ -68,9 +68,9 @@ def random_configs(
         config = {}
         for name, (low, high, scale) in space.items():
             if scale == "log":  # uniform in the exponent
-                value = math.exp(rng.uniform(math.log(low), math.log(high)))
+                value = math.exp(draws.uniform(math.log(low), math.log(high)))
             else:
-                value = rng.uniform(low, high)
+                value = draws.uniform(low, high)
             config[name] = float(min(max(value, low), high))  # exp(log(x)) may overshoot
         configs.append(config)
     return configs
