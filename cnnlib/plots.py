@@ -61,7 +61,16 @@ def moving_average(values, window: int) -> np.ndarray:
 
 
 def plot_learning_curves(history, window: int = 20):
-    """Loss per step with its moving average, and train/val accuracy per epoch."""
+    """Loss per step with its moving average, and train/val accuracy per epoch.
+
+    Args:
+        history: anything with ``.loss`` (per step), ``.train_acc`` and ``.val_acc`` (per
+            epoch; val may be empty), such as ``cnnlib.training.History``.
+        window: steps in the moving average.
+
+    Returns:
+        The Figure, two axes: loss (left) and accuracy (right).
+    """
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
     left.plot(history.loss, alpha=0.3, label="loss per step")
@@ -73,6 +82,9 @@ def plot_learning_curves(history, window: int = 20):
     right.plot(epochs, history.train_acc, "o-", label="train")
     if history.val_acc:
         right.plot(epochs, history.val_acc, "o-", label="validation")
+    from matplotlib.ticker import MaxNLocator
+
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     right.set_xlabel("epoch")
     right.set_ylabel("accuracy")
     right.legend()
