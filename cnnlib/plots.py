@@ -7,6 +7,7 @@ figure, scripts save it with ``save_figure``).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,17 @@ __all__ = ["moving_average", "plot_feature_maps", "plot_kernels", "plot_learning
 
 
 def _pyplot():
+    """pyplot, switched to the file-only Agg backend on a Linux machine without a screen.
+
+    A backend someone chose (MPLBACKEND, as Jupyter's kernel sets it, or an earlier pyplot
+    import) is left alone.
+    """
     import matplotlib
 
-    if not os.environ.get("DISPLAY") and "inline" not in matplotlib.get_backend():
-        matplotlib.use("Agg")  # no screen: draw to files
+    no_screen = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    chosen = "MPLBACKEND" in os.environ or "matplotlib.pyplot" in sys.modules
+    if sys.platform.startswith("linux") and no_screen and not chosen:
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
