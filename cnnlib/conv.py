@@ -32,14 +32,20 @@ def _pair(value: Pair, name: str) -> tuple[int, int]:
 
 
 def _check_conv_inputs(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> None:
-    if x.ndim != 4 or w.ndim != 4:
-        raise ValueError(
-            f"conv2d expects x (N, C, H, W) and w (F, C, KH, KW); got x {x.shape}, w {w.shape}"
-        )
+    """Clear errors for arrays that cannot be a conv layer's x (N, C, H, W), w, b."""
+    # BEGIN SOLUTION a2_convolution
+    if np.ndim(x) != 4:
+        raise ValueError(f"conv2d expects x of shape (N, C, H, W), got {np.shape(x)}")
+    if np.ndim(w) != 4:
+        raise ValueError(f"conv2d expects w of shape (F, C, KH, KW), got {np.shape(w)}")
     if x.shape[1] != w.shape[1]:
-        raise ValueError(f"x has {x.shape[1]} channels but w expects {w.shape[1]}")
-    if b.shape != (w.shape[0],):
-        raise ValueError(f"b must have shape ({w.shape[0]},), got {b.shape}")
+        raise ValueError(
+            f"channel mismatch: x has {x.shape[1]} channels (x {x.shape}) but each filter "
+            f"of w expects {w.shape[1]} (w {w.shape})"
+        )
+    if np.shape(b) != (w.shape[0],):
+        raise ValueError(f"b must have shape ({w.shape[0]},), one per filter; got {np.shape(b)}")
+    # END SOLUTION
 
 
 def conv_output_size(size: int, kernel: int, stride: int = 1, pad: int = 0) -> int:
@@ -127,30 +133,39 @@ def conv2d_forward_naive(
     # END SOLUTION
 
 
-def conv2d_backward_naive(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
+def conv2d_backward_naive(
+    dout: np.ndarray, cache: tuple
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Loop version of ``conv2d_backward``: every output pixel sends its gradient back.
 
+    Output pixel (i, j, r, c) saw the window of the padded input starting at
+    (r * sh, c * sw); it adds dout[i, j, r, c] times that window to dw[j], and
+    dout[i, j, r, c] times w[j] to the same window of the padded dx.
+
     Args:
-        dout: (N, F, Ho, Wo); cache from a conv2d forward.
+        dout: (N, F, Ho, Wo); cache from ``conv2d_forward_naive`` or ``conv2d_forward``.
 
     Returns:
         dx (N, C, H, W), dw (F, C, KH, KW), db (F,).
     """
-    x, w, _, stride, pad = cache[:5]  # the vectorized cache carries its columns too
-    (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(pad, "pad")
-    _, _, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    dxp = np.zeros_like(xp)
+    # Given code (not graded): uses no function of the assignment, so that the student
+    # edition can keep it. Both forwards' caches start with (x, w, b, stride, pad).
+    x, w, _, stride, pad = cache[0], cache[1], cache[2], cache[3], cache[4]
+    step_r, step_c = _pair(stride, "stride")
+    top, left = _pair(pad, "pad")
+    height, width = x.shape[2], x.shape[3]
+    size_r, size_c = w.shape[2], w.shape[3]
+    padded = np.zeros((x.shape[0], x.shape[1], height + 2 * top, width + 2 * left), x.dtype)
+    padded[:, :, top:top + height, left:left + width] = x
+    dpadded = np.zeros_like(padded)
     dw = np.zeros_like(w)
-    n, f, ho, wo = dout.shape
-    for i in range(n):
-        for j in range(f):
-            for r in range(ho):
-                for c in range(wo):
-                    rows, cols = slice(r * sh, r * sh + kh), slice(c * sw, c * sw + kw)
-                    dw[j] += dout[i, j, r, c] * xp[i, :, rows, cols]
-                    dxp[i, :, rows, cols] += dout[i, j, r, c] * w[j]
-    dx = dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
+    for i, j, r, c in np.ndindex(*dout.shape):
+        g = dout[i, j, r, c]
+        window = (i, slice(None), slice(r * step_r, r * step_r + size_r),
+                  slice(c * step_c, c * step_c + size_c))
+        dw[j] += g * padded[window]
+        dpadded[window] += g * w[j]
+    dx = dpadded[:, :, top:top + height, left:left + width].copy()
     return dx, dw, dout.sum(axis=(0, 2, 3))
 
 

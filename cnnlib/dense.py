@@ -19,9 +19,20 @@ def affine_forward(
 
     Returns:
         out (N, M) = x.reshape(N, D) @ w + b, and the cache (x, w, b).
+
+    Raises:
+        ValueError: w is not 2-D, or D or M do not match between x, w and b.
     """
     # BEGIN SOLUTION a1_backprop
-    out = x.reshape(x.shape[0], -1) @ w + b
+    if w.ndim != 2 or x.ndim < 1 or b.shape != (w.shape[1],):
+        raise ValueError(f"affine needs w (D, M) and b (M,); got w {w.shape}, b {b.shape}")
+    features = x.reshape(x.shape[0], -1)
+    if features.shape[1] != w.shape[0]:
+        raise ValueError(
+            f"x {x.shape} flattens to {features.shape[1]} features per example, "
+            f"but w {w.shape} expects {w.shape[0]}"
+        )
+    out = features @ w + b
     return out, (x, w, b)
     # END SOLUTION
 
@@ -36,13 +47,13 @@ def affine_backward(
         cache: (x, w, b) from ``affine_forward``.
 
     Returns:
-        dx shaped like x (N, d1, ..., dk), dw (D, M), db (M,).
+        dx (N, d1, ..., dk) shaped like x, dw (D, M), db (M,).
     """
     # BEGIN SOLUTION a1_backprop
     x, w, _ = cache
-    flat = x.reshape(x.shape[0], -1)
+    rows = x.reshape(x.shape[0], -1)
     dx = (dout @ w.T).reshape(x.shape)
-    dw = flat.T @ dout
+    dw = rows.T @ dout
     db = dout.sum(axis=0)
     return dx, dw, db
     # END SOLUTION

@@ -29,17 +29,18 @@ def numerical_gradient(
         g = sum(f * dout).
     """
     # BEGIN SOLUTION a1_backprop
+    weights = np.ones(()) if dout is None else np.asarray(dout, dtype=np.float64)
     grad = np.zeros(x.shape, dtype=np.float64)
-    flat = x.reshape(-1)  # a view: nudging it nudges x
-    for i in range(flat.size):
-        saved = flat[i]
-        flat[i] = saved + h
-        plus = np.asarray(f(x), dtype=np.float64)
-        flat[i] = saved - h
-        minus = np.asarray(f(x), dtype=np.float64)
-        flat[i] = saved
-        weights = 1.0 if dout is None else dout
-        grad.reshape(-1)[i] = np.sum((plus - minus) * weights) / (2.0 * h)
+    # index x itself (not a flattened copy) so nudges reach f even for strided views
+    for position in np.ndindex(x.shape):
+        saved = x[position]
+        x[position] = saved + h
+        f_plus = np.array(f(x), dtype=np.float64)  # a copy: f may return a view of x
+        x[position] = saved - h
+        f_minus = np.asarray(f(x), dtype=np.float64)
+        x[position] = saved
+        # subtract before summing: the difference of two large sums loses digits
+        grad[position] = np.sum((f_plus - f_minus) * weights) / (2.0 * h)
     return grad
     # END SOLUTION
 

@@ -16,20 +16,37 @@ def softmax_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.
         y: (N,) int labels in [0, C).
 
     Returns:
-        loss (a float) and dscores (N, C) = (softmax(scores) - onehot(y)) / N.
+        loss (a float) and dscores (N, C) = (softmax(scores) - onehot(y)) / N, in the
+        dtype of scores.
     """
     # BEGIN SOLUTION a1_backprop
-    n = scores.shape[0]
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -float(log_probs[np.arange(n), y].mean())
-    dscores = np.exp(log_probs)
-    dscores[np.arange(n), y] -= 1
+    if scores.ndim != 2 or np.shape(y) != (scores.shape[0],):
+        raise ValueError(f"need scores (N, C) and labels (N,); got {scores.shape}, {np.shape(y)}")
+    n, classes = scores.shape
+    if n and (np.min(y) < 0 or np.max(y) >= classes):
+        raise ValueError(f"labels must lie in [0, {classes}), got min {np.min(y)} max {np.max(y)}")
+    # softmax is unchanged by subtracting a constant per row; after it, exp never overflows
+    z = scores - scores.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    rows = np.arange(n)
+    loss = -float(log_p[rows, y].mean())
+    dscores = np.exp(log_p)
+    dscores[rows, y] -= 1
     return loss, (dscores / n).astype(scores.dtype, copy=False)
     # END SOLUTION
 
 
 def mse_loss(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean squared error over every entry; dpred = 2 (pred - target) / pred.size."""
+    """Mean squared error over every entry.
+
+    Args:
+        pred: any shape; target: the same shape.
+
+    Returns:
+        loss = mean((pred - target)^2) (a float) and dpred = 2 (pred - target) / pred.size,
+        shaped like pred, in its dtype.
+    """
+    if np.shape(pred) != np.shape(target):
+        raise ValueError(f"pred {np.shape(pred)} and target {np.shape(target)} differ in shape")
     diff = pred - target
     return float(np.mean(diff * diff)), (2.0 * diff / diff.size).astype(pred.dtype, copy=False)

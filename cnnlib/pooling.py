@@ -14,16 +14,27 @@ from .conv import _pair
 __all__ = ["avgpool2d_backward", "avgpool2d_forward", "maxpool2d_backward", "maxpool2d_forward"]
 
 
-def _pool_geometry(x_shape: tuple[int, ...], kernel_size, stride) -> tuple[int, ...]:
-    """(kh, kw, sh, sw, ho, wo) for pooling, with clear errors for windows that do not fit."""
+def _pool_geometry(
+    x_shape: tuple[int, ...],
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None,
+) -> tuple[int, int, int, int, int, int]:
+    """(kh, kw, sh, sw, ho, wo) for pooling x_shape (N, C, H, W), with clear errors.
+
+    Ho = (H - kh) // sh + 1 (likewise Wo): like torch, a last partial window is dropped.
+    """
+    # BEGIN SOLUTION a2_convolution
     if len(x_shape) != 4:
-        raise ValueError(f"pooling expects x of shape (N, C, H, W), got {x_shape}")
+        raise ValueError(f"pooling expects x of shape (N, C, H, W), got {tuple(x_shape)}")
     kh, kw = _pair(kernel_size, "kernel_size")
     sh, sw = _pair(kernel_size if stride is None else stride, "stride")
+    if min(kh, kw, sh, sw) < 1:
+        raise ValueError(f"kernel_size {(kh, kw)} and stride {(sh, sw)} must be >= 1")
     h, w = x_shape[2], x_shape[3]
-    if kh > h or kw > w or min(kh, kw, sh, sw) < 1:
-        raise ValueError(f"pool window {(kh, kw)} stride {(sh, sw)} does not fit input {(h, w)}")
+    if kh > h or kw > w:
+        raise ValueError(f"pool window {(kh, kw)} does not fit the input's {(h, w)}")
     return kh, kw, sh, sw, (h - kh) // sh + 1, (w - kw) // sw + 1
+    # END SOLUTION
 
 
 def maxpool2d_forward(
