@@ -8,14 +8,73 @@ keeps ``cache``, so a cache comes back to the student's code exactly as it left.
 """
 
 import builtins
+import importlib
+import importlib.abc
+import importlib.machinery
 import json
 import os
 import sys
 import traceback
+import types
 
 import wire
 
 HANDLES: dict[int, object] = {}
+
+# Heavy libraries that notebooks import for plots and data in cells the grader leaves out.
+# Importing them for real costs seconds per notebook; instead they become stand-ins that
+# import the real thing the moment anything in them is actually used.
+LAZY = ("matplotlib", "sklearn", "IPython", "pandas", "scipy", "seaborn", "tqdm")
+
+
+class _Deferred:
+    """``module.attr``, imported on first use (call, attribute, iteration...)."""
+
+    def __init__(self, module: str, attr: str) -> None:
+        self._where = (module, attr)
+
+    def _real(self):
+        module, attr = self._where
+        return getattr(_import_for_real(module), attr)
+
+    def __call__(self, *args, **kwargs):
+        return self._real()(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._real(), name)
+
+
+class _LazyModule(types.ModuleType):
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return _Deferred(self.__name__, attr)
+
+
+class _LazyFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] not in LAZY:
+            return None
+        return importlib.machinery.ModuleSpec(name, self, is_package=True)
+
+    def create_module(self, spec):
+        module = _LazyModule(spec.name)
+        module.__path__ = []
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
+_FINDER = _LazyFinder()
+
+
+def _import_for_real(module: str):
+    if _FINDER in sys.meta_path:
+        sys.meta_path.remove(_FINDER)
+        for name in [n for n, m in sys.modules.items() if isinstance(m, _LazyModule)]:
+            del sys.modules[name]
+    return importlib.import_module(module)
 
 
 def to_handle(obj) -> int:
@@ -103,6 +162,7 @@ def serve(namespace: dict, read_fd: int, write_fd: int) -> None:
 def main() -> None:
     program, read_fd, write_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     builtins.input = lambda *a: (_ for _ in ()).throw(EOFError("no input while grading"))
+    sys.meta_path.insert(0, _FINDER)
     namespace = {"__name__": "__student__", "__builtins__": builtins}
     with open(program) as handle:
         cells = json.load(handle)
