@@ -88,7 +88,7 @@ def inception_forward(
         ``inception_backward``.
     """
     # BEGIN SOLUTION a3_cnns
-    branches = []
+    kept_caches = []
     outs = []
     for w, b, size in ((w1, b1, 1), (w3, b3, 3), (w5, b5, 5)):
         if w.shape[2:] != (size, size):
@@ -96,8 +96,8 @@ def inception_forward(
         pre, conv_cache = conv2d_forward(x, w, b, stride=1, pad=size // 2)
         act, relu_cache = relu_forward(pre)
         outs.append(act)
-        branches.append((conv_cache, relu_cache, w.shape[0]))
-    return np.concatenate(outs, axis=1), tuple(branches)
+        kept_caches.append((conv_cache, relu_cache, w.shape[0]))
+    return np.concatenate(outs, axis=1), tuple(kept_caches)
     # END SOLUTION
 
 
