@@ -135,7 +135,28 @@ for short, what, nb, cell, body in HOSTILE:
     A2.append(Student(f"a2_hostile_{short}", "a2_convolution", what,
                       [(nb, cell, "    ### BEGIN SOLUTION", attack)]))
 
-STUDENTS = A2
+T, R = "05_training_a_cnn", "06_architectures"
+
+A3 = [
+    Student("a3_correct", "a3_cnns", "every function right: full marks"),
+    Student("a3_partial_05_only", "a3_cnns", "did 05, left 06 and 07's stubs",
+            unfilled=(R, "07_tuning_and_transfer")),
+    Student("a3_bug_adam_without_bias_correction", "a3_cnns",
+            "Adam steps with the raw moments (no bias correction)",
+            [(T, "adam_update", "w - lr * m_unbiased / (np.sqrt(v_unbiased) + eps)",
+              "w - lr * m_next / (np.sqrt(v_next) + eps)")]),
+    Student("a3_bug_momentum_wrong_sign", "a3_cnns",
+            "momentum adds the gradient instead of subtracting it",
+            [(T, "sgd_momentum_update", "v_next = momentum * v - lr * dw",
+              "v_next = momentum * v + lr * dw")]),
+    Student("a3_bug_residual_without_skip_gradient", "a3_cnns",
+            "residual backward forgets the gradient that flows through the skip",
+            [(R, "residual_backward", "d_x = d_x_through_f + d_s", "d_x = d_x_through_f")]),
+    Student("a3_broken_missing_notebook", "a3_cnns", "07 was deleted",
+            missing=("07_tuning_and_transfer",)),
+]
+
+STUDENTS = A2 + A3
 
 
 def _grade_id(cell) -> str | None:

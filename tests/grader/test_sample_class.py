@@ -95,6 +95,40 @@ def test_every_sample_student_is_graded(report):
     assert set(report["students"]) == expected
 
 
+A3_EXPECTED_LOSSES = {
+    "a3_correct": [],
+    "a3_bug_adam_without_bias_correction": ["test_adam_update"],
+    "a3_bug_momentum_wrong_sign": ["test_sgd_momentum_update"],
+    "a3_bug_residual_without_skip_gradient": ["test_residual_backward"],
+}
+
+
+@pytest.fixture(scope="module")
+def report_a3(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sample_a3")
+    code = main(["grade", "a3_cnns", "--submitted", str(SUBMISSIONS), "--json",
+                 str(root / "grades.json"), "--gradebook", str(root / "gradebook.db"),
+                 "--feedback", str(root / "feedback"), "--workers", "2", "--quiet",
+                 "--course-dir", str(ROOT)] + sum((["--student", s] for s in
+                                                  [*A3_EXPECTED_LOSSES,
+                                                   "a3_broken_missing_notebook"]), []))
+    assert code == 0
+    return json.loads((root / "grades.json").read_text())
+
+
+@pytest.mark.parametrize("student", sorted(A3_EXPECTED_LOSSES))
+def test_a3_bugs_lose_exactly_their_cells(report_a3, student):
+    cells = _cells(report_a3["students"][student])
+    lost = sorted(g for g, (score, top) in cells.items() if score < top)
+    assert lost == sorted(A3_EXPECTED_LOSSES[student])
+
+
+def test_a3_missing_notebook_is_an_error(report_a3):
+    result = report_a3["students"]["a3_broken_missing_notebook"]["notebooks"]
+    assert "missing" in result["07_tuning_and_transfer"]["error"]
+    assert result["05_training_a_cnn"]["score"] == result["05_training_a_cnn"]["max_score"]
+
+
 @pytest.mark.parametrize("student", sorted(EXPECTED_LOSSES))
 def test_each_bug_loses_exactly_its_cells(report, student):
     cells = _cells(report["students"][student])
