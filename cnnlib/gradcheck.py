@@ -35,9 +35,10 @@ def numerical_gradient(
     for position in np.ndindex(x.shape):
         saved = x[position]
         x[position] = saved + h
-        f_plus = np.array(f(x), dtype=np.float64)  # a copy: f may return a view of x
+        # np.array copies: f may return a view of x, which the next nudge would change
+        f_plus = np.array(f(x), dtype=np.float64)
         x[position] = saved - h
-        f_minus = np.asarray(f(x), dtype=np.float64)
+        f_minus = np.array(f(x), dtype=np.float64)
         x[position] = saved
         # subtract before summing: the difference of two large sums loses digits
         grad[position] = np.sum((f_plus - f_minus) * weights) / (2.0 * h)
