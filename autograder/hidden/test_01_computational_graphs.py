@@ -1,0 +1,413 @@
+"""Hidden tests for 01_computational_graphs: add_mul_graph, sigmoid_neuron and the Value class.
+
+Every ``student.<name>(...)`` call runs in the sandbox. ``student.Value(2.0)`` comes back as
+a handle: arithmetic on it, ``.exp()``, ``.backward()`` and the like run remotely, and
+``.data`` / ``.grad`` come back as floats. Expected values come from the reference
+``cnnlib`` (the same graph built from ``cnnlib.Value``) or from formulas worked out here;
+the usual wrong versions (mul not swapped, ``=`` instead of ``+=``, a node's backward run
+before all of its uses have contributed, ``zero_grad`` resetting only the output) are
+recognised to name the misconception.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cnnlib
+
+pytestmark = pytest.mark.a1_backprop
+
+
+def _float(node, attr: str, what: str) -> float:
+    """node.data or node.grad as a float, with a message when it is not there."""
+    try:
+        value = getattr(node, attr)
+    except Exception as error:  # noqa: BLE001 - a student's object may raise anything
+        raise AssertionError(
+            f"{what}: could not read .{attr} ({type(error).__name__}); does every operation "
+            "return a Value?") from None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise AssertionError(f"{what}: .{attr} should be a number, got {value!r}") from None
+
+
+def _backprop(student, build, numbers, what):
+    """Leaves student.Value(n), out = build(*leaves), out.backward(); (data, leaf grads)."""
+    leaves = [student.Value(float(n)) for n in numbers]
+    out = build(*leaves)
+    out.backward()
+    data = _float(out, "data", what)
+    grads = [_float(leaf, "grad", what) for leaf in leaves]
+    return data, grads, out, leaves
+
+
+def _expected(build, numbers):
+    """The same graph through the reference Value: (data, leaf grads)."""
+    leaves = [cnnlib.Value(float(n)) for n in numbers]
+    out = build(*leaves)
+    out.backward()
+    return out.data, [leaf.grad for leaf in leaves]
+
+
+def _near(a: float, b: float, tol: float = 1e-9) -> bool:
+    return abs(a - b) <= tol * max(1.0, abs(b))
+
+
+def _check_op(student, what, build, numbers, hints=()):
+    """Compare data and every leaf's grad with the reference; hints: (predicate, message)."""
+    data, grads, out, _ = _backprop(student, build, numbers, what)
+    want_data, want_grads = _expected(build, numbers)
+    setup = f"{what} at {tuple(float(n) for n in numbers)}"
+    assert _near(data, want_data), f"{setup}: the forward value is {data}, expected {want_data}"
+    seed = _float(out, "grad", what)
+    assert seed == 1.0, (
+        f"{setup}: after backward() the output's own grad is {seed}; seed it with 1.0")
+    if all(g == 0.0 for g in grads) and any(abs(g) > 1e-12 for g in want_grads):
+        raise AssertionError(
+            f"{setup}: every input's grad is still 0 after backward(): does the operation set "
+            "out._backward, and does backward() call the _backward of every node?")
+    if all(_near(g, w, 1e-7) for g, w in zip(grads, want_grads, strict=True)):
+        return
+    for predicate, message in hints:
+        if predicate(numbers, grads):
+            raise AssertionError(f"{setup}: gradients {grads}, expected {want_grads}: {message}")
+    raise AssertionError(f"{setup}: gradients {grads}, expected {want_grads}")
+
+
+def _raised(error: BaseException, name: str) -> bool:
+    """Whether error is (or, from the sandbox, reports) an exception of type ``name``."""
+    return type(error).__name__ == name or getattr(error, "type", None) == name
+
+
+# --------------------------------------------------------------------------------------
+# add_mul_graph
+# --------------------------------------------------------------------------------------
+
+def _add_mul(student, x, y, z):
+    result = student.add_mul_graph(float(x), float(y), float(z))
+    assert isinstance(result, (tuple, list)) and len(result) == 4, (
+        f"add_mul_graph should return four numbers (f, dfdx, dfdy, dfdz), got {result!r}")
+    return [float(v) for v in result]
+
+
+@pytest.mark.grade(grade_id="test_add_mul_graph", points=1)
+def test_add_mul_graph_lecture_point(student):
+    f, dx, dy, dz = _add_mul(student, -2, 5, -4)
+    assert f == -12.0, f"at x=-2, y=5, z=-4: f = {f}, the lecture has (x + y) z = -12"
+    assert (dx, dy, dz) == (-4.0, -4.0, 3.0), (
+        f"at x=-2, y=5, z=-4: gradients ({dx}, {dy}, {dz}), the lecture has (-4, -4, 3)")
+
+
+@pytest.mark.grade(grade_id="test_add_mul_graph", points=1)
+def test_add_mul_graph_anywhere(student):
+    rng = np.random.default_rng(101)
+    points = [*rng.uniform(-5, 5, size=(6, 3)), (0.0, 0.0, 0.0), (1e6, -3e6, 2.5)]
+    for x, y, z in points:
+        got = _add_mul(student, x, y, z)
+        want = list(cnnlib.add_mul_graph(float(x), float(y), float(z)))
+        where = f"at x={x:.4g}, y={y:.4g}, z={z:.4g}"
+        assert _near(got[0], want[0]), f"{where}: f = {got[0]}, expected {want[0]}"
+        if all(_near(g, w) for g, w in zip(got[1:], want[1:], strict=True)):
+            continue
+        if _near(got[3], z) and not _near(z, x + y):
+            raise AssertionError(f"{where}: df/dz = z: the mul gate swaps, df/dz = x + y")
+        if _near(got[1], 1.0) and not _near(z, 1.0):
+            raise AssertionError(
+                f"{where}: df/dx = 1 is the add gate's local gradient alone; multiply by the "
+                "upstream df/dq = z")
+        raise AssertionError(f"{where}: gradients {got[1:]}, expected {want[1:]}")
+
+
+# --------------------------------------------------------------------------------------
+# sigmoid_neuron
+# --------------------------------------------------------------------------------------
+
+def _neuron(student, w, x):
+    result = student.sigmoid_neuron(w, x)
+    assert isinstance(result, (tuple, list)) and len(result) == 3, (
+        f"sigmoid_neuron should return (f, dw, dx), got {type(result).__name__}")
+    f = float(np.asarray(result[0], dtype=np.float64))
+    dw = np.asarray(result[1], dtype=np.float64)
+    dx = np.asarray(result[2], dtype=np.float64)
+    assert dw.shape == (3,), f"dw has shape {dw.shape}, expected (3,): one entry per weight"
+    assert dx.shape == (2,), f"dx has shape {dx.shape}, expected (2,): one entry per input"
+    return f, dw, dx
+
+
+@pytest.mark.grade(grade_id="test_sigmoid_neuron", points=1)
+def test_sigmoid_neuron_lecture_example(student):
+    f, dw, dx = _neuron(student, [2.0, -3.0, -3.0], [-1.0, -2.0])
+    assert round(f, 2) == 0.73, f"f = {f:.4f}; the lecture's neuron gives 0.73"
+    lecture = np.array([-0.20, -0.39, 0.20, 0.39, -0.59])
+    got = np.round(np.concatenate([dw, dx]), 2)
+    if np.allclose(dw, 0.0):
+        raise AssertionError(
+            "all gradients are 0: the sigmoid's local gradient was computed from its input "
+            "(1 - 1) * 1 = 0 instead of its output sigma = 0.73")
+    assert np.allclose(got, lecture), (
+        f"dw, dx rounded to 2 decimals: {got.tolist()}, the lecture has {lecture.tolist()}")
+
+
+@pytest.mark.grade(grade_id="test_sigmoid_neuron", points=1)
+def test_sigmoid_neuron_other_points(student):
+    rng = np.random.default_rng(202)
+    cases = [(rng.normal(size=3), rng.normal(size=2)) for _ in range(4)]
+    cases.append((np.array([30.0, -10.0, 5.0]), np.array([1.5, 2.0])))  # saturated, s = 30
+    cases.append((np.array([-30.0, 10.0, -5.0]), np.array([1.5, 2.0])))  # s = -30
+    cases.append(([0.5, 0.25, -1.0], [2.0, 4.0]))  # plain lists, s = 0
+    for w, x in cases:
+        f, dw, dx = _neuron(student, w, x)
+        want_f, want_dw, want_dx = cnnlib.sigmoid_neuron(w, x)
+        where = f"w = {np.round(w, 3).tolist()}, x = {np.round(x, 3).tolist()}"
+        assert _near(f, want_f, 1e-8), f"{where}: f = {f}, expected {want_f}"
+        if np.allclose(dw, want_dw, rtol=1e-7, atol=1e-12) and np.allclose(
+                dx, want_dx, rtol=1e-7, atol=1e-12):
+            continue
+        s = float(np.dot(w[:2], x) + w[2])
+        ds = (1 - s) * s
+        if np.allclose(dw, ds * np.array([x[0], x[1], 1.0])):
+            raise AssertionError(
+                f"{where}: the local gradient used the sigmoid's input s: it is (1 - sigma) sigma "
+                "with sigma the output")
+        if np.allclose(dw, want_f * np.array([x[0], x[1], 1.0])):
+            raise AssertionError(
+                f"{where}: sigma was used as its own derivative; it is (1 - sigma) sigma")
+        raise AssertionError(
+            f"{where}: dw = {dw}, dx = {dx}; expected dw = {want_dw}, dx = {want_dx}")
+
+
+# --------------------------------------------------------------------------------------
+# Value: single operations
+# --------------------------------------------------------------------------------------
+
+def _not_swapped(numbers, grads):
+    a, b = numbers
+    return _near(grads[0], a) and _near(grads[1], b)
+
+
+def _power_rule_without_minus_one(k):
+    def predicate(numbers, grads):
+        a = numbers[0]
+        return _near(grads[0], k * a**k)
+
+    return predicate
+
+
+@pytest.mark.grade(grade_id="test_value_ops", points=1)
+def test_value_add_mul_pow(student):
+    rng = np.random.default_rng(303)
+    for a, b in [(1.5, -4.0), (0.0, 2.5), *np.round(rng.uniform(-3, 3, size=(3, 2)), 3)]:
+        _check_op(student, "a + b", lambda p, q: p + q, (a, b), [
+            (lambda n, g: g[0] == 0.0 or g[1] == 0.0,
+             "the add gate gives the upstream gradient to BOTH inputs")])
+        _check_op(student, "a * b", lambda p, q: p * q, (a, b), [
+            (_not_swapped, "each input got its own value: the mul gate swaps (da = b, db = a)")])
+    for k, a in [(2, 1.5), (3, -0.7), (-1, 2.0), (0.5, 3.0), (-2.5, 1.3), (1, 4.0)]:
+        _check_op(student, f"a ** {k}", lambda p, k=k: p ** k, (a,), [
+            (_power_rule_without_minus_one(k), "the power rule is k * a ** (k - 1)")])
+    _check_op(student, "(a + b) * a ** 2", lambda p, q: (p + q) * p ** 2, (0.8, -1.7))
+
+
+@pytest.mark.grade(grade_id="test_value_ops", points=1)
+def test_value_derived_and_reflected_ops(student):
+    cases = [
+        ("-a", lambda p: -p, (2.5,)),
+        ("a - b", lambda p, q: p - q, (1.25, -3.5)),
+        ("a - 3", lambda p: p - 3, (1.25,)),
+        ("a / b", lambda p, q: p / q, (1.5, -4.0)),
+        ("a / 4", lambda p: p / 4, (-2.0,)),
+        ("3 + a", lambda p: 3 + p, (0.75,)),
+        ("3 * a", lambda p: 3 * p, (0.75,)),
+        ("3 - a", lambda p: 3 - p, (0.75,)),
+        ("3 / a", lambda p: 3 / p, (-1.5,)),
+        ("a + 2.5 * b - 1 / a", lambda p, q: p + 2.5 * q - 1 / p, (1.2, -0.4)),
+    ]
+    for what, build, numbers in cases:
+        _check_op(student, what, build, numbers, [
+            (lambda n, g: any(x == 0.0 for x in g),
+             "an input got no gradient: build the derived operation from +, * and ** so their "
+             "backward rules carry it")])
+
+
+@pytest.mark.grade(grade_id="test_value_ops", points=1)
+def test_value_exp_and_sigmoid(student):
+    for a in (-2.0, 0.0, 0.5, 3.0):
+        _check_op(student, "a.exp()", lambda p: p.exp(), (a,))
+    input_rule = [(lambda n, g: _near(g[0], (1 - n[0]) * n[0]),
+                   "the sigmoid's local gradient is (1 - sigma) sigma of its OUTPUT sigma, "
+                   "not of its input")]
+    for a in (-3.0, -0.5, 0.0, 0.5, 2.0, 12.0):
+        _check_op(student, "a.sigmoid()", lambda p: p.sigmoid(), (a,), input_rule)
+    for a in (-800.0, 800.0):
+        try:
+            data, grads, _, _ = _backprop(student, lambda p: p.sigmoid(), (a,), "sigmoid")
+        except Exception as error:
+            if _raised(error, "OverflowError"):
+                raise AssertionError(
+                    f"Value({a}).sigmoid() overflowed: math.exp of a large number; for negative "
+                    "inputs use e**a / (1 + e**a), which only needs e of a negative number"
+                ) from None
+            raise
+        want = 0.0 if a < 0 else 1.0
+        assert abs(data - want) < 1e-12 and abs(grads[0]) < 1e-12, (
+            f"Value({a}).sigmoid(): data {data}, grad {grads[0]}; expected {want} and 0")
+
+
+@pytest.mark.grade(grade_id="test_value_ops", points=1)
+def test_value_relu_and_max(student):
+    for a in (2.5, -1.5, 1e-9):
+        _check_op(student, "a.relu()", lambda p: p.relu(), (a,))
+    data, grads, _, _ = _backprop(student, lambda p: p.relu(), (0.0,), "relu at 0")
+    assert data == 0.0 and grads[0] == 0.0, (
+        f"relu at exactly 0: data {data}, grad {grads[0]}; expected 0 and 0 (the gradient passes "
+        "only where the input is > 0)")
+    routed = [(lambda n, g: g[0] != 0.0 and g[1] != 0.0,
+               "both inputs got a gradient: max routes the whole gradient to the larger input")]
+    for a, b in [(1.5, -4.0), (-4.0, 1.5), (-0.25, -0.5), (3.0, 3.0000001)]:
+        _check_op(student, "a.max(b)", lambda p, q: p.max(q), (a, b), routed)
+    data, grads, _, _ = _backprop(student, lambda p, q: p.max(q), (2.0, 2.0), "tie")
+    assert data == 2.0, f"max(2, 2) = {data}"
+    assert grads != [1.0, 1.0], (
+        "a tie in a.max(b) sent the gradient to both: route it to one (self)")
+    assert grads == [1.0, 0.0], (
+        f"a tie in a.max(b): grads {grads}, expected (1, 0): ties go to self")
+    _check_op(student, "a.max(0.0) (a plain number)", lambda p: p.max(0.0), (-0.3,))
+    _check_op(student, "(a * 2).max(b) * 3", lambda p, q: (p * 2).max(q) * 3, (1.0, 0.5), routed)
+
+
+# --------------------------------------------------------------------------------------
+# Value: whole graphs
+# --------------------------------------------------------------------------------------
+
+@pytest.mark.grade(grade_id="test_value_graphs", points=1)
+def test_value_add_mul_graph(student):
+    for x, y, z in [(-2.0, 5.0, -4.0), (1.0, 2.0, 3.0), (0.5, -0.25, 8.0)]:
+        vx, vy, vz = student.Value(x), student.Value(y), student.Value(z)
+        q = vx + vy
+        f = q * vz
+        f.backward()
+        got = [_float(v, "grad", "(x + y) z") for v in (vx, vy, vz, q)]
+        want = [z, z, x + y, z]
+        where = f"(x + y) z at ({x}, {y}, {z})"
+        assert _near(_float(f, "data", where), (x + y) * z), f"{where}: wrong forward value"
+        assert got == want, f"{where}: grads (x, y, z, q) = {got}, expected {want}"
+
+
+def _neuron_from_gates(w0, x0, w1, x1, w2):
+    return 1 / (1 + (-(w0 * x0 + w1 * x1 + w2)).exp())
+
+
+def _neuron_with_gate(w0, x0, w1, x1, w2):
+    return (w0 * x0 + w1 * x1 + w2).sigmoid()
+
+
+@pytest.mark.grade(grade_id="test_value_graphs", points=1)
+def test_value_sigmoid_neuron_graphs(student):
+    lecture = (2.0, -1.0, -3.0, -2.0, -3.0)
+    for build, how in ((_neuron_from_gates, "small gates"), (_neuron_with_gate, "a sigmoid gate")):
+        data, grads, _, _ = _backprop(student, build, lecture, how)
+        assert round(data, 2) == 0.73, f"the lecture's neuron from {how}: f = {data:.4f}, not 0.73"
+        rounded = [round(g, 2) for g in grads]
+        assert rounded == [-0.2, 0.39, -0.39, -0.59, 0.2], (
+            f"the lecture's neuron from {how}: grads (w0, x0, w1, x1, w2) = {rounded}, "
+            "expected [-0.20, 0.39, -0.39, -0.59, 0.20]")
+    rng = np.random.default_rng(404)
+    for _ in range(2):
+        numbers = tuple(float(v) for v in np.round(rng.normal(size=5), 3))
+        for build, how in ((_neuron_from_gates, "small gates"),
+                           (_neuron_with_gate, "a sigmoid gate")):
+            _check_op(student, f"a sigmoid neuron from {how}", build, numbers)
+
+
+def _mixed_graph(a, b, c):
+    """A graph using every operation, with shared nodes and paths of different lengths."""
+    h = (a * b + c).sigmoid()
+    g = (a - c).exp() * h
+    k = b ** 2 / (c.relu() + 1)
+    return (g + k).max(h * 0.5) - a * h + 2 / (1 + k)
+
+
+@pytest.mark.grade(grade_id="test_value_graphs", points=1)
+def test_value_mixed_graph(student):
+    rng = np.random.default_rng(505)
+    for numbers in [(0.3, -1.2, 0.8), (1.1, 0.4, -0.6), *np.round(rng.normal(size=(2, 3)), 3)]:
+        _check_op(student, "a graph of all the operations", _mixed_graph, numbers)
+
+
+# --------------------------------------------------------------------------------------
+# Value: reused nodes, ordering, zero_grad
+# --------------------------------------------------------------------------------------
+
+@pytest.mark.grade(grade_id="test_value_reuse", points=1)
+def test_value_reused_node_accumulates(student):
+    overwritten = ("a gradient was assigned (=) instead of added (+=): when a value is used "
+                   "twice, the gradients of both uses must add up (copy gate)")
+    for a, b in [(3.0, -2.0), (-1.5, 0.5)]:
+        data, grads, _, _ = _backprop(student, lambda p, q: p * q + p, (a, b), "a * b + a")
+        if _near(grads[0], b) or _near(grads[0], 1.0):
+            raise AssertionError(f"a * b + a at a={a}, b={b}: a.grad = {grads[0]}: {overwritten}")
+        assert _near(grads[0], b + 1) and _near(grads[1], a), (
+            f"a * b + a at a={a}, b={b}: grads {grads}, expected (b + 1, a) = ({b + 1}, {a})")
+    for what, build, slope in [("a * a", lambda p: p * p, lambda a: 2 * a),
+                               ("a + a", lambda p: p + p, lambda a: 2.0),
+                               ("a * a * a", lambda p: p * p * p, lambda a: 3 * a * a)]:
+        data, grads, _, _ = _backprop(student, build, (1.5,), what)
+        assert _near(grads[0], slope(1.5)), (
+            f"{what} at a=1.5: a.grad = {grads[0]}, expected {slope(1.5)}; {overwritten}")
+
+
+def _late_use(a):
+    m = a * a
+    return m + (m * 2 + 1)
+
+
+def _many_paths(x):
+    y = x
+    for _ in range(4):
+        y = y * x + x
+    return y
+
+
+@pytest.mark.grade(grade_id="test_value_reuse", points=1)
+def test_value_backward_order_and_shared_nodes(student):
+    data, grads, _, _ = _backprop(student, _late_use, (1.5,), "m + (m * 2 + 1), m = a * a")
+    if _near(grads[0], 3.0):
+        raise AssertionError(
+            "m + (m * 2 + 1) with m = a * a: only the direct use of m reached a: a node's "
+            "_backward ran before all of its uses had added their gradient; go through the "
+            "nodes in reverse topological order")
+    if _near(grads[0], 18.0):
+        raise AssertionError(
+            "m + (m * 2 + 1) with m = a * a: a.grad doubled: a node reached along two paths "
+            "ran its _backward twice; each node must appear once in the topological order")
+    assert _near(grads[0], 9.0), (
+        f"m + (m * 2 + 1) with m = a * a at a = 1.5: a.grad {grads[0]}, expected 9")
+    for x in (0.9, -1.1):
+        _check_op(student, "x used by many gates, y = y * x + x four times", _many_paths, (x,))
+        _check_op(student, "a diamond a -> (a * 3, a + 1) -> product",
+                  lambda p: (p * 3) * (p + 1), (x,))
+
+
+@pytest.mark.grade(grade_id="test_value_zero_grad", points=1)
+def test_value_zero_grad_then_backward_again(student):
+    numbers = (0.4, -0.9, 1.3)
+    leaves = [student.Value(n) for n in numbers]
+    out = _mixed_graph(*leaves)
+    out.backward()
+    first = [_float(v, "grad", "first backward") for v in leaves]
+    out.zero_grad()
+    cleared = [_float(v, "grad", "after zero_grad") for v in (*leaves, out)]
+    assert cleared == [0.0] * 4, (
+        f"after zero_grad the inputs and output hold grads {cleared}: zero_grad must set every "
+        "node of the graph below the output to 0")
+    out.backward()
+    second = [_float(v, "grad", "second backward") for v in leaves]
+    _, want = _expected(_mixed_graph, numbers)
+    assert all(_near(a, b, 1e-7) for a, b in zip(first, want, strict=True)), (
+        f"the first backward gives {first}, expected {want}")
+    assert all(_near(a, b, 1e-12) for a, b in zip(second, first, strict=True)), (
+        f"backward after zero_grad gives {second}, the first backward gave {first}: an inner "
+        "node kept its old gradient (zero_grad must reach every node, not only the leaves "
+        "and the output)")
