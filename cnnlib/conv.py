@@ -169,20 +169,50 @@ def conv2d_backward_naive(
     return dx, dw, dout.sum(axis=(0, 2, 3))
 
 
+# Images per block of the vectorized conv: the block's columns (about 4 MiB) stay in cache
+# between being written and being multiplied, and its buffers are reused block after block
+# instead of allocating (and page-faulting) one column matrix for the whole batch.
+_BLOCK_BYTES = 1 << 22
+
+
+def _fill_columns(
+    cols: np.ndarray, xp: np.ndarray, lo: int, hi: int, stride: tuple[int, int]
+) -> np.ndarray:
+    """im2col for images lo..hi-1 of the padded input xp (N, C, Hp, Wp), into ``cols``.
+
+    ``cols`` is a buffer (B, C, KH, KW, Ho, Wo) with B >= hi - lo; entry [i, c, a, b, r, s]
+    becomes xp[lo + i, c, r * sh + a, s * sw + b]. Returns the filled part as
+    (hi - lo, C*KH*KW, Ho*Wo): each row one kernel tap, laid out like an output map, so
+    W (F, C*KH*KW) @ columns lands directly in NCHW order.
+    """
+    # BEGIN SOLUTION a2_convolution
+    sh, sw = stride
+    kh, kw, ho, wo = cols.shape[2:]
+    block = cols[:hi - lo]
+    for a in range(kh):
+        for b in range(kw):
+            # one strided copy per kernel tap: whole rows of xp, no per-window work
+            block[:, :, a, b] = xp[lo:hi, :, a:a + sh * ho:sh, b:b + sw * wo:sw]
+    return block.reshape(hi - lo, -1, ho * wo)
+    # END SOLUTION
+
+
 def conv2d_forward(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: Pair = 1, pad: Pair = 0
 ) -> tuple[np.ndarray, tuple]:
     """Conv layer forward, vectorized: im2col, then one matrix product per image.
 
-    The columns are laid out (N, C*KH*KW, Ho*Wo) so that copying them reads whole rows of
-    the padded input and the product W (F, C*KH*KW) @ cols lands directly in NCHW order:
-    no transposed copies of the input or the output.
+    Images are processed in blocks: the block's columns (B, C*KH*KW, Ho*Wo) are copied from
+    the padded input one kernel tap at a time, and W (F, C*KH*KW) @ columns is written
+    straight into the output (already NCHW, no transposed copies).
 
     Args:
         x: (N, C, H, W); w: (F, C, KH, KW); b: (F,); stride, pad: int or (h, w).
 
     Returns:
-        out (N, F, Ho, Wo), same float dtype as x, and a cache for ``conv2d_backward``.
+        out (N, F, Ho, Wo) with Ho = (H + 2 ph - KH) / sh + 1 (likewise Wo), in the float
+        dtype of x and w, and a cache (x, w, b, stride, pad, padded x) for
+        ``conv2d_backward``.
     """
     # BEGIN SOLUTION a2_convolution
     _check_conv_inputs(x, w, b)
@@ -191,45 +221,62 @@ def conv2d_forward(
     n = x.shape[0]
     ho = conv_output_size(x.shape[2], kh, sh, ph)
     wo = conv_output_size(x.shape[3], kw, sw, pw)
+    dtype = np.result_type(x, w)
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
-    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-    # (N, C, Ho, Wo, KH, KW) -> (N, C, KH, KW, Ho, Wo): one copy, rows of xp stay rows
-    cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3)).reshape(
-        n, c * kh * kw, ho * wo
-    )
-    out = np.matmul(w.reshape(f, -1), cols)  # (N, F, Ho*Wo)
-    out += b.reshape(1, f, 1).astype(out.dtype, copy=False)
-    return out.reshape(n, f, ho, wo), (x, w, b, stride, pad, cols)
+    block = max(1, min(n, _BLOCK_BYTES // (c * kh * kw * ho * wo * dtype.itemsize)))
+    cols = np.empty((block, c, kh, kw, ho, wo), dtype)
+    out = np.empty((n, f, ho * wo), dtype)
+    w_rows = w.reshape(f, -1).astype(dtype, copy=False)
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        np.matmul(w_rows, _fill_columns(cols, xp, lo, hi, (sh, sw)), out=out[lo:hi])
+    out += b.reshape(1, f, 1).astype(dtype, copy=False)
+    return out.reshape(n, f, ho, wo), (x, w, b, stride, pad, xp)
     # END SOLUTION
 
 
 def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Conv layer backward, vectorized (the lecture's duality).
 
-    dw is the cross-correlation of the input with dout (a product with the forward's
-    columns); dx is the "full" convolution of dout with the kernel, formed as columns
-    W^T @ dout and added back window by window (col2im); db sums dout.
+    dw is the cross-correlation of the input with dout: per image, dout (F, Ho*Wo) times
+    the transposed columns. dx is the "full" convolution of dout with the kernel, formed
+    as columns W^T @ dout and added back one kernel tap at a time (col2im). db sums dout.
+    The columns are rebuilt block by block from the cached padded input (cheaper than
+    keeping a column matrix of the whole batch alive between the passes).
 
     Args:
         dout: (N, F, Ho, Wo); cache from ``conv2d_forward``.
 
     Returns:
-        dx (N, C, H, W), dw (F, C, KH, KW), db (F,), in the dtype of x and w.
+        dx (N, C, H, W), dw (F, C, KH, KW), db (F,), in the float dtype of the inputs.
     """
     # BEGIN SOLUTION a2_convolution
-    x, w, _, stride, pad, cols = cache
+    x, w, _, stride, pad, xp = cache
     (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(pad, "pad")
     f, c, kh, kw = w.shape
     n, _, ho, wo = dout.shape
-    dout_cols = dout.reshape(n, f, ho * wo)
-    # dw: sum over images of dout[n] @ cols[n]^T (BLAS reads the transposed view in place)
-    dw = np.matmul(dout_cols, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
-    db = dout.sum(axis=(0, 2, 3))
-    dcols = np.matmul(w.reshape(f, -1).T, dout_cols).reshape(n, c, kh, kw, ho, wo)
-    dxp = np.zeros((n, c, x.shape[2] + 2 * ph, x.shape[3] + 2 * pw), dtype=dcols.dtype)
-    for a in range(kh):
-        for bb in range(kw):
-            dxp[:, :, a:a + sh * ho:sh, bb:bb + sw * wo:sw] += dcols[:, :, a, bb]
+    dtype = np.result_type(dout, x, w)
+    block = max(1, min(n, _BLOCK_BYTES // (c * kh * kw * ho * wo * dtype.itemsize)))
+    cols = np.empty((block, c, kh, kw, ho, wo), dtype)
+    dcols = np.empty((block, c * kh * kw, ho * wo), dtype)
+    dw_parts = np.empty((block, f, c * kh * kw), dtype)
+    dw = np.zeros((f, c * kh * kw), dtype)
+    dxp = np.zeros(xp.shape, dtype)
+    w_cols = w.reshape(f, -1).T.astype(dtype, copy=False)  # (C*KH*KW, F)
+    dout_rows = dout.reshape(n, f, ho * wo).astype(dtype, copy=False)
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        m = hi - lo
+        columns = _fill_columns(cols, xp, lo, hi, (sh, sw))
+        # dw += sum over the block of dout[i] @ columns[i]^T (BLAS reads the transpose)
+        np.matmul(dout_rows[lo:hi], columns.transpose(0, 2, 1), out=dw_parts[:m])
+        dw += dw_parts[:m].sum(axis=0)
+        np.matmul(w_cols, dout_rows[lo:hi], out=dcols[:m])
+        taps = dcols[:m].reshape(m, c, kh, kw, ho, wo)
+        for a in range(kh):
+            for b in range(kw):
+                dxp[lo:hi, :, a:a + sh * ho:sh, b:b + sw * wo:sw] += taps[:, :, a, b]
     dx = dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] if ph or pw else dxp
-    return np.ascontiguousarray(dx), dw.astype(w.dtype, copy=False), db
+    db = dout.sum(axis=(0, 2, 3)).astype(dtype, copy=False)
+    return np.ascontiguousarray(dx), dw.reshape(w.shape), db
     # END SOLUTION
