@@ -350,6 +350,13 @@ def test_value_reused_node_accumulates(student):
             raise AssertionError(f"a * b + a at a={a}, b={b}: a.grad = {grads[0]}: {overwritten}")
         assert _near(grads[0], b + 1) and _near(grads[1], a), (
             f"a * b + a at a={a}, b={b}: grads {grads}, expected (b + 1, a) = ({b + 1}, {a})")
+    for a, b in [(3.0, -1.0), (0.5, 2.0)]:
+        data, grads, _, _ = _backprop(student, lambda p, q: (p + q) * p, (a, b), "(a + b) * a")
+        if _near(grads[0], a) or _near(grads[0], a + b):
+            raise AssertionError(f"(a + b) * a at a={a}, b={b}: a.grad = {grads[0]}: {overwritten}")
+        assert _near(grads[0], 2 * a + b) and _near(grads[1], a), (
+            f"(a + b) * a at a={a}, b={b}: grads {grads}, "
+            f"expected (2a + b, a) = ({2 * a + b}, {a})")
     for what, build, slope in [("a * a", lambda p: p * p, lambda a: 2 * a),
                                ("a + a", lambda p: p + p, lambda a: 2.0),
                                ("a * a * a", lambda p: p * p * p, lambda a: 3 * a * a)]:
