@@ -58,9 +58,12 @@ def maxpool2d_forward(
     out = views[0].copy()
     for view in views[1:]:
         np.maximum(out, view, out=out)
-    first = np.full(out.shape, -1, dtype=np.int16)
-    for index, view in enumerate(views):
-        first[(first < 0) & (view == out)] = index
+    # Offsets written from last to first, each over those before it: the first offset (in
+    # row-major order) that reaches the maximum is the one that stays (a window of NaNs,
+    # equal to nothing, keeps offset 0).
+    first = np.zeros(out.shape, dtype=np.int8 if len(views) < 128 else np.int32)
+    for index in range(len(views) - 1, -1, -1):
+        np.copyto(first, index, where=views[index] == out)
     return out, (x.shape, first, (kh, kw, sh, sw))
     # END SOLUTION
 
@@ -78,12 +81,17 @@ def maxpool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     x_shape, first, (kh, kw, sh, sw) = cache
     ho, wo = first.shape[2], first.shape[3]
     dx = np.zeros(x_shape, dtype=dout.dtype)
+    overlapping = sh < kh or sw < kw
     zero = np.zeros((), dtype=dout.dtype)
     for a in range(kh):
         for b in range(kw):
             # only the window's first maximum (offset a * kw + b) receives dout
-            dx[:, :, a:a + sh * ho:sh, b:b + sw * wo:sw] += np.where(first == a * kw + b,
-                                                                     dout, zero)
+            region = dx[:, :, a:a + sh * ho:sh, b:b + sw * wo:sw]
+            if overlapping:  # windows share inputs: their gradients add up
+                region += np.where(first == a * kw + b, dout, zero)
+            else:  # each input in at most one window: write in place, no temporaries
+                # (a non-finite dout would spread as inf * 0 = nan over its window)
+                np.multiply(dout, first == a * kw + b, out=region)
     return dx
     # END SOLUTION
 
