@@ -1,0 +1,485 @@
+"""Hidden tests for 02_vector_backprop: numerical_gradient, relu, sigmoid, affine, softmax loss.
+
+Every ``student.<name>(...)`` call runs in the sandbox; expected values come from the
+reference ``cnnlib`` and from formulas worked out here, and backward passes are also
+checked against ``cnnlib.numerical_gradient`` of the student's own forward pass. The usual
+wrong versions (one-sided differences, the ReLU mask taken from dout, the sigmoid's local
+gradient from its input, an affine input left unflattened, a mean instead of a sum for db,
+a softmax that overflows or is not averaged over N) are recognised to name the mistake.
+
+``numerical_gradient`` needs a function that lives in the student's process: the notebook's
+setup cell imports numpy as ``np``, so ``student.np.tanh`` (a handle) is passed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cnnlib
+
+pytestmark = pytest.mark.a1_backprop
+
+
+def _arr(value) -> np.ndarray:
+    return np.asarray(value, dtype=np.float64)
+
+
+def _close(a, b, tol: float = 1e-7) -> bool:
+    """Same shape and equal up to tol relative to the larger array's scale."""
+    a, b = _arr(a), _arr(b)
+    if a.shape != b.shape:
+        return False
+    scale = max(1.0, float(np.max(np.abs(b), initial=0.0)))
+    return bool(np.all(np.abs(a - b) <= tol * scale))
+
+
+def _raised(error: BaseException, name: str) -> bool:
+    """Whether error is (or, from the sandbox, reports) an exception of type ``name``."""
+    return type(error).__name__ == name or getattr(error, "type", None) == name
+
+
+def _np_function(student, *path):
+    """numpy.<path> as the student's process sees it (a handle), or ours for the reference."""
+    try:
+        target = student.np
+        for name in path:
+            target = getattr(target, name)
+        return target
+    except AttributeError:  # the reference stand-in has no np of its own
+        target = np
+        for name in path:
+            target = getattr(target, name)
+        return target
+
+
+def _pair(result, name: str):
+    assert isinstance(result, (tuple, list)) and len(result) == 2, (
+        f"{name} should return the pair (out, cache), got {type(result).__name__}")
+    return _arr(result[0]), result[1]
+
+
+def _restored(value):
+    """A cache that crossed back as float64 data, with 0/1 arrays made bool, integers int.
+
+    Arrays returned by the student's process arrive as float64, so a mask or index array
+    kept in a cache loses its dtype on the way back. Used only to retry a backward call
+    that failed on that.
+    """
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size and bool(
+            np.all(np.isfinite(value)) and np.all(value == np.round(value))):
+        if np.all((value == 0) | (value == 1)):
+            return value.astype(bool)
+        return value.astype(np.int64)
+    if isinstance(value, tuple):
+        return tuple(_restored(v) for v in value)
+    if isinstance(value, list):
+        return [_restored(v) for v in value]
+    return value
+
+
+def _backward(student, name, dout, cache):
+    """student.<name>(dout, cache); retried with mask/index dtypes restored if that failed."""
+    try:
+        return getattr(student, name)(dout, cache)
+    except Exception as error:
+        if not (_raised(error, "IndexError") or _raised(error, "TypeError")):
+            raise
+        try:
+            return getattr(student, name)(dout, _restored(cache))
+        except Exception:
+            raise error from None
+
+
+# --------------------------------------------------------------------------------------
+# numerical_gradient
+# --------------------------------------------------------------------------------------
+
+def _numerical(student, path, x, dout=None):
+    f = _np_function(student, *path)
+    args = (f, x) if dout is None else (f, x, dout)
+    grad = _arr(student.numerical_gradient(*args))
+    assert grad.shape == x.shape, (
+        f"numerical_gradient of np.{'.'.join(path)} at x of shape {x.shape}: result shape "
+        f"{grad.shape}, expected x's shape")
+    return grad
+
+
+@pytest.mark.grade(grade_id="test_numerical_gradient", points=1)
+def test_numerical_gradient_elementwise(student):
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(3, 4))
+    dout = rng.normal(size=(3, 4))
+    grad = _numerical(student, ("tanh",), x, dout)
+    want = (1 - np.tanh(x) ** 2) * dout
+    if _close(grad, 1 - np.tanh(x) ** 2, 1e-6):
+        raise AssertionError("np.tanh with an upstream gradient: dout was ignored; the result is "
+                             "d(sum(f(x) * dout))/dx")
+    assert _close(grad, want, 1e-7), "np.tanh on a (3, 4) array with dout: wrong values"
+    x = rng.normal(size=(2, 3))
+    assert _close(_numerical(student, ("square",), x), 2 * x, 1e-7), (
+        "np.square with dout=None (all ones): expected 2 x")
+    x = rng.normal(size=(2, 2, 3))
+    dout = rng.normal(size=(2, 2, 3))
+    assert _close(_numerical(student, ("sin",), x, dout), np.cos(x) * dout, 1e-7), (
+        "np.sin on a (2, 2, 3) array with dout: wrong values (every index of x, any rank)")
+
+
+@pytest.mark.grade(grade_id="test_numerical_gradient", points=1)
+def test_numerical_gradient_full_jacobians_and_scalars(student):
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=6)
+    dout = rng.normal(size=6)
+    want = np.cumsum(dout[::-1])[::-1]  # x_i reaches every output m >= i
+    assert _close(_numerical(student, ("cumsum",), x, dout), want, 1e-7), (
+        "np.cumsum (every output depends on several inputs) with dout: wrong values; sum "
+        "the change of ALL outputs, each weighted by its dout")
+    x = rng.uniform(0.5, 2.0, size=4)
+    assert _close(_numerical(student, ("prod",), x), np.prod(x) / x, 1e-7), (
+        "np.prod (a scalar output, dout=None): expected prod(x) / x_i; is every entry put "
+        "back after it was nudged? (else later entries are probed at a shifted point)")
+    x = rng.normal(size=(3, 3)) + 2 * np.eye(3)
+    want = np.linalg.det(x) * np.linalg.inv(x).T
+    assert _close(_numerical(student, ("linalg", "det"), x), want, 1e-6), (
+        "np.linalg.det of a 3x3 matrix (a scalar output): expected det(x) inv(x)^T")
+
+
+@pytest.mark.grade(grade_id="test_numerical_gradient", points=1)
+def test_numerical_gradient_is_centred(student):
+    x = np.array([4.0, -2.0, 0.5])
+    grad = _numerical(student, ("exp",), x.copy())
+    error = float(np.max(np.abs(grad - np.exp(x)) / np.exp(x)))
+    if 1e-6 < error < 1e-4:
+        raise AssertionError(
+            f"np.exp: relative error {error:.1e}, the size of a one-sided difference "
+            "(f(x + h) - f(x)) / h; use the centred (f(x + h) - f(x - h)) / 2h")
+    assert error < 1e-8, f"np.exp at [4, -2, 0.5]: relative error {error:.1e} (default h = 1e-5)"
+    x = np.full((1, 1, 1, 1), 0.3)
+    grad = _numerical(student, ("exp",), x, np.full((1, 1, 1, 1), -2.0))
+    assert _close(grad, -2.0 * np.exp(x), 1e-8), "a (1, 1, 1, 1) input with dout -2: wrong value"
+
+
+# --------------------------------------------------------------------------------------
+# relu
+# --------------------------------------------------------------------------------------
+
+@pytest.mark.grade(grade_id="test_relu_forward", points=1)
+def test_relu_forward_shapes_and_values(student):
+    rng = np.random.default_rng(21)
+    cases = [np.array([1.0, -2.0, 3.0, -1.0]), rng.normal(size=(1, 7)),
+             rng.normal(size=(2, 3, 4, 5)), 1e8 * rng.normal(size=(3, 2)),
+             np.array([[0.0, -0.0, 1e-300, -1e-300]])]
+    for x in cases:
+        out, _ = _pair(student.relu_forward(x), "relu_forward")
+        assert out.shape == x.shape, (
+            f"relu_forward(x of shape {x.shape}): out has shape {out.shape}")
+        want = np.maximum(x, 0.0)
+        assert np.array_equal(out, want), (
+            f"relu_forward(x of shape {x.shape}): wrong values"
+            + ("; negative inputs must become 0" if np.any(out < 0) else ""))
+
+
+@pytest.mark.grade(grade_id="test_relu_backward", points=1)
+def test_relu_backward_lecture_example(student):
+    x = np.array([1.0, -2.0, 3.0, -1.0])
+    dout = np.array([4.0, -1.0, 5.0, 9.0])
+    _, cache = _pair(student.relu_forward(x), "relu_forward")
+    dx = _arr(_backward(student, "relu_backward", dout, cache))
+    assert dx.shape == (4,), f"dx has shape {dx.shape}, expected (4,)"
+    if np.array_equal(dx, dout * (dout > 0)):
+        raise AssertionError("x = [1, -2, 3, -1], dout = [4, -1, 5, 9]: dx = [4, 0, 5, 9]: the "
+                             "mask came from dout; it must come from the input x")
+    if np.array_equal(dx, dout * (x <= 0)):
+        raise AssertionError("the ReLU mask is inverted: the gradient passes where x > 0")
+    assert np.array_equal(dx, [4.0, 0.0, 5.0, 0.0]), (
+        f"the lecture's example: dx = {dx.tolist()}, expected [4, 0, 5, 0]")
+    _, cache = _pair(student.relu_forward(np.array([[0.0, 0.5, -0.5]])), "relu_forward")
+    dx = _arr(_backward(student, "relu_backward", np.array([[2.0, 2.0, 2.0]]), cache))
+    assert np.array_equal(dx, [[0.0, 2.0, 0.0]]), (
+        f"x = [0, 0.5, -0.5], dout 2: dx = {dx.tolist()}, expected [0, 2, 0] (0 at x == 0)")
+
+
+@pytest.mark.grade(grade_id="test_relu_backward", points=1)
+def test_relu_backward_against_reference_and_numeric(student):
+    rng = np.random.default_rng(22)
+    for shape in [(5,), (1, 6), (2, 3, 4), (2, 1, 3, 3)]:
+        x = rng.normal(size=shape)
+        dout = rng.normal(size=shape)
+        _, cache = _pair(student.relu_forward(x), "relu_forward")
+        dx = _arr(_backward(student, "relu_backward", dout, cache))
+        assert dx.shape == x.shape, f"x of shape {shape}: dx has shape {dx.shape}"
+        assert np.array_equal(dx, cnnlib.relu_backward(dout, cnnlib.relu_forward(x)[1])), (
+            f"x of shape {shape}: dx should be dout where x > 0 and 0 elsewhere")
+    x = np.array([[0.7, -1.3, 2.2], [-0.4, 0.9, -2.5]])
+    dout = rng.normal(size=x.shape)
+    dx = _arr(_backward(student, "relu_backward", dout, student.relu_forward(x)[1]))
+    numeric = cnnlib.numerical_gradient(lambda v: _arr(student.relu_forward(v)[0]), x.copy(), dout)
+    assert _close(dx, numeric, 1e-6), (
+        "relu_backward disagrees with centred differences of relu_forward")
+
+
+# --------------------------------------------------------------------------------------
+# sigmoid
+# --------------------------------------------------------------------------------------
+
+@pytest.mark.grade(grade_id="test_sigmoid_forward", points=1)
+def test_sigmoid_forward_values_and_extremes(student):
+    rng = np.random.default_rng(31)
+    cases = [np.array([0.0, 1.0, -1.0]), rng.normal(scale=3, size=(2, 3, 4)),
+             np.array([[-1000.0, 1000.0], [-745.0, 745.0], [-40.0, 40.0]])]
+    for x in cases:
+        out, _ = _pair(student.sigmoid_forward(x), "sigmoid_forward")
+        want = cnnlib.sigmoid_forward(x)[0]
+        assert out.shape == x.shape, (
+            f"sigmoid_forward(x of shape {x.shape}): out has shape {out.shape}")
+        if np.any(~np.isfinite(out)):
+            raise AssertionError(
+                f"sigmoid_forward(x of shape {x.shape}) returned nan or inf for large |x|: an "
+                "np.exp overflowed; let np.exp see only -|x|")
+        assert np.allclose(out, want, rtol=1e-9, atol=1e-300), (
+            f"sigmoid_forward(x of shape {x.shape}): wrong values, largest error "
+            f"{np.max(np.abs(out - want)):.2e}")
+
+
+@pytest.mark.grade(grade_id="test_sigmoid_backward", points=1)
+def test_sigmoid_backward_lecture_gate(student):
+    x = np.array([1.0, -0.5, 2.0])
+    _, cache = _pair(student.sigmoid_forward(x), "sigmoid_forward")
+    dx = _arr(_backward(student, "sigmoid_backward", np.ones(3), cache))
+    sig = 1 / (1 + np.exp(-x))
+    assert dx.shape == (3,), f"dx has shape {dx.shape}, expected (3,)"
+    if np.allclose(dx, (1 - x) * x):
+        raise AssertionError("the local gradient was (1 - x) x, from the input: it is "
+                             "(1 - sigma(x)) sigma(x), from the output")
+    if np.allclose(dx, sig):
+        raise AssertionError("dx = sigma(x): the local gradient is (1 - sigma) sigma")
+    assert round(float(dx[0]), 2) == 0.20, (
+        f"at x = 1: dx = {dx[0]:.4f}, the lecture's gate gives 0.20")
+    assert np.allclose(dx, (1 - sig) * sig, rtol=1e-10), (
+        f"dx = {dx.tolist()}, expected (1 - sigma) sigma")
+
+
+@pytest.mark.grade(grade_id="test_sigmoid_backward", points=1)
+def test_sigmoid_backward_against_reference_and_numeric(student):
+    rng = np.random.default_rng(32)
+    for shape in [(4,), (3, 5), (2, 2, 2, 3)]:
+        x = rng.normal(scale=2.5, size=shape)
+        dout = rng.normal(size=shape)
+        _, cache = _pair(student.sigmoid_forward(x), "sigmoid_forward")
+        dx = _arr(_backward(student, "sigmoid_backward", dout, cache))
+        assert dx.shape == x.shape, f"x of shape {shape}: dx has shape {dx.shape}"
+        want = cnnlib.sigmoid_backward(dout, cnnlib.sigmoid_forward(x)[1])
+        assert _close(dx, want, 1e-9), f"x of shape {shape}: dx should be dout (1 - sigma) sigma"
+    x = rng.normal(size=(2, 4))
+    dout = rng.normal(size=x.shape)
+    dx = _arr(_backward(student, "sigmoid_backward", dout, student.sigmoid_forward(x)[1]))
+    numeric = cnnlib.numerical_gradient(lambda v: _arr(student.sigmoid_forward(v)[0]),
+        x.copy(), dout)
+    assert _close(dx, numeric, 1e-7), (
+        "sigmoid_backward disagrees with centred differences of sigmoid_forward")
+
+
+# --------------------------------------------------------------------------------------
+# affine
+# --------------------------------------------------------------------------------------
+
+X_MM = np.array([[2.0, 1.0, -3.0], [-3.0, 4.0, 2.0]])
+W_MM = np.array([[3.0, 2.0, 1.0, -1.0], [2.0, 1.0, 3.0, 2.0], [3.0, 2.0, 1.0, -2.0]])
+DY_MM = np.array([[2.0, 3.0, -3.0, 9.0], [-8.0, 1.0, 4.0, 6.0]])
+
+
+def _affine_forward(student, x, w, b):
+    try:
+        return _pair(student.affine_forward(x, w, b), "affine_forward")
+    except Exception as error:
+        if x.ndim > 2 and _raised(error, "ValueError"):
+            raise AssertionError(
+                f"affine_forward(x {x.shape}, w {w.shape}) raised a ValueError: is x reshaped to "
+                f"(N, D) = ({x.shape[0]}, {w.shape[0]}) before the product?") from None
+        raise
+
+
+@pytest.mark.grade(grade_id="test_affine_forward", points=1)
+def test_affine_forward_matrices(student):
+    out, _ = _affine_forward(student, X_MM, W_MM, np.zeros(4))
+    assert out.shape == (2, 4), f"the lecture's x (2, 3) and w (3, 4): out has shape {out.shape}"
+    assert np.array_equal(out, [[-1.0, -1.0, 2.0, 6.0], [5.0, 2.0, 11.0, 7.0]]), (
+        f"the lecture's y = x w: got {out.tolist()}")
+    rng = np.random.default_rng(41)
+    for n, d, m in [(4, 3, 5), (1, 6, 2), (3, 1, 1), (1, 1, 1)]:
+        x, w, b = rng.normal(size=(n, d)), rng.normal(size=(d, m)), rng.normal(size=m)
+        out, _ = _affine_forward(student, x, w, b)
+        assert out.shape == (n, m), f"x ({n}, {d}), w ({d}, {m}): out has shape {out.shape}"
+        if _close(out, x @ w, 1e-9) and not _close(b, 0 * b):
+            raise AssertionError(f"x ({n}, {d}), w ({d}, {m}): the bias b was not added")
+        assert _close(out, x @ w + b, 1e-9), f"x ({n}, {d}), w ({d}, {m}): out should be x w + b"
+
+
+@pytest.mark.grade(grade_id="test_affine_forward", points=1)
+def test_affine_forward_flattens_any_rank(student):
+    rng = np.random.default_rng(42)
+    for shape, m in [((2, 3, 4, 4), 5), ((1, 2, 3), 4), ((3, 5, 1, 1, 2), 2), ((2, 1, 1, 1), 3)]:
+        x = rng.normal(size=shape)
+        d = int(np.prod(shape[1:]))
+        w, b = rng.normal(size=(d, m)), rng.normal(size=m)
+        out, _ = _affine_forward(student, x, w, b)
+        assert out.shape == (shape[0], m), (
+            f"x {shape} flattened to ({shape[0]}, {d}), w ({d}, {m}): out has shape {out.shape}, "
+            f"expected ({shape[0]}, {m})")
+        assert _close(out, cnnlib.affine_forward(x, w, b)[0], 1e-9), (
+            f"x {shape}: wrong values; each example is flattened in C order (x.reshape(N, -1))")
+
+
+def _affine_grads(student, x, w, b, dout):
+    _, cache = _affine_forward(student, x, w, b)
+    result = _backward(student, "affine_backward", dout, cache)
+    assert isinstance(result, (tuple, list)) and len(result) == 3, (
+        "affine_backward should return (dx, dw, db)")
+    return [_arr(g) for g in result]
+
+
+@pytest.mark.grade(grade_id="test_affine_backward", points=1)
+def test_affine_backward_lecture_example(student):
+    dx, dw, db = _affine_grads(student, X_MM, W_MM, np.zeros(4), DY_MM)
+    assert dx.shape == (2, 3), f"dx has shape {dx.shape}, expected x's (2, 3)"
+    if dw.shape == (4, 3):
+        raise AssertionError("dw has shape (M, D) = (4, 3): dw = x^T dout has w's shape (3, 4)")
+    assert dw.shape == (3, 4), f"dw has shape {dw.shape}, expected w's (3, 4)"
+    assert db.shape == (4,), f"db has shape {db.shape}, expected b's (4,)"
+    assert (dx[0, 0], dx[1, 2]) == (0.0, -30.0), (
+        f"the lecture's dL/dx_(1,1) and dL/dx_(2,3): got {dx[0, 0]} and {dx[1, 2]}, expected 0 "
+        "and -30")
+    assert np.array_equal(dx, DY_MM @ W_MM.T), "dx should be dout w^T"
+    assert np.array_equal(dw, X_MM.T @ DY_MM), "dw should be x^T dout"
+    assert np.array_equal(db, DY_MM.sum(axis=0)), "db should be the sum of dout's rows"
+
+
+@pytest.mark.grade(grade_id="test_affine_backward", points=1)
+def test_affine_backward_any_rank(student):
+    rng = np.random.default_rng(43)
+    for shape, m in [((2, 3, 4, 4), 5), ((1, 2, 3), 4), ((3, 5, 1, 1, 2), 2)]:
+        x = rng.normal(size=shape)
+        d = int(np.prod(shape[1:]))
+        w, b = rng.normal(size=(d, m)), rng.normal(size=m)
+        dout = rng.normal(size=(shape[0], m))
+        dx, dw, db = _affine_grads(student, x, w, b, dout)
+        if dx.shape == (shape[0], d) and len(shape) > 2:
+            raise AssertionError(f"x {shape}: dx has the flattened shape {dx.shape}: reshape it "
+                                 "back to x's shape")
+        assert dx.shape == shape, f"x {shape}: dx has shape {dx.shape}, expected x's shape"
+        assert dw.shape == (d, m), f"x {shape}: dw has shape {dw.shape}, expected ({d}, {m})"
+        want = cnnlib.affine_backward(dout, cnnlib.affine_forward(x, w, b)[1])
+        for name, got, ref in zip(("dx", "dw", "db"), (dx, dw, db), want, strict=True):
+            assert _close(got, ref, 1e-9), f"x {shape}, w ({d}, {m}): wrong {name}"
+
+
+@pytest.mark.grade(grade_id="test_affine_backward", points=1)
+def test_affine_backward_bias_sum_and_numeric(student):
+    rng = np.random.default_rng(44)
+    x, w, b = rng.normal(size=(5, 3)), rng.normal(size=(3, 4)), rng.normal(size=4)
+    dout = rng.normal(size=(5, 4))
+    dx, dw, db = _affine_grads(student, x, w, b, dout)
+    if _close(db, dout.mean(axis=0), 1e-9):
+        raise AssertionError("db is the mean of dout over the batch: the bias is copied into "
+                             "every row, so its gradients add up (sum)")
+    assert _close(db, dout.sum(axis=0), 1e-9), "db should be the sum of dout over the batch"
+    x, w, b = rng.normal(size=(2, 2, 2)), rng.normal(size=(4, 3)), rng.normal(size=3)
+    dout = rng.normal(size=(2, 3))
+    dx, dw, db = _affine_grads(student, x, w, b, dout)
+    checks = [("dx", dx, lambda v: _arr(student.affine_forward(v, w, b)[0]), x),
+              ("dw", dw, lambda v: _arr(student.affine_forward(x, v, b)[0]), w),
+              ("db", db, lambda v: _arr(student.affine_forward(x, w, v)[0]), b)]
+    for name, got, forward, point in checks:
+        assert got.shape == point.shape, (
+            f"{name} has shape {got.shape}, expected {point.shape}: a gradient has the shape "
+            "of its variable")
+        numeric = cnnlib.numerical_gradient(forward, point.copy(), dout)
+        assert _close(got, numeric, 1e-6), (
+            f"{name} disagrees with centred differences of your affine_forward")
+
+
+# --------------------------------------------------------------------------------------
+# softmax cross-entropy
+# --------------------------------------------------------------------------------------
+
+def _loss(student, scores, y):
+    result = student.softmax_cross_entropy(scores, np.asarray(y, dtype=np.int64))
+    assert isinstance(result, (tuple, list)) and len(result) == 2, (
+        "softmax_cross_entropy should return (loss, dscores)")
+    loss = _arr(result[0])
+    assert loss.size == 1, f"the loss should be one number (the batch mean), got shape {loss.shape}"
+    dscores = _arr(result[1])
+    assert dscores.shape == np.shape(scores), (
+        f"dscores has shape {dscores.shape}, expected scores' {np.shape(scores)}")
+    return float(loss.reshape(())), dscores
+
+
+@pytest.mark.grade(grade_id="test_softmax_cross_entropy", points=1)
+def test_softmax_small_examples_and_averaging(student):
+    loss, dscores = _loss(student, np.array([[1.0, 2.0, 3.0]]), [2])
+    assert abs(loss - np.log(1 + np.exp(-1) + np.exp(-2))) < 1e-10, (
+        f"scores [1, 2, 3], true class 2: loss {loss}, expected -log softmax = 0.4076")
+    p = np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum()
+    assert _close(dscores, [p - [0, 0, 1]], 1e-10), "dscores should be softmax - onehot(y) (over N)"
+    for c in (2, 7, 100):
+        loss, _ = _loss(student, np.full((4, c), 0.3), np.arange(4) % c)
+        assert abs(loss - np.log(c)) < 1e-10, (
+            f"equal scores over {c} classes: loss {loss}, expected log C = {np.log(c):.4f}")
+    scores = np.array([[0.5, -1.0, 2.0, 0.0], [1.5, 1.5, -0.5, 3.0], [0.0, 0.0, 0.0, 1.0]])
+    y = [0, 3, 1]
+    loss, dscores = _loss(student, scores, y)
+    want_loss, want_d = cnnlib.softmax_cross_entropy(scores, np.array(y))
+    if abs(loss - 3 * want_loss) < 1e-9:
+        raise AssertionError("a batch of 3: the loss is the SUM over the batch; average it (/ N)")
+    assert abs(loss - want_loss) < 1e-10, f"a batch of 3: loss {loss}, expected {want_loss}"
+    if _close(dscores, 3 * want_d, 1e-9):
+        raise AssertionError("a batch of 3: dscores was not divided by N (the loss is a mean)")
+    assert _close(dscores, want_d, 1e-9), "a batch of 3: wrong dscores"
+
+
+@pytest.mark.grade(grade_id="test_softmax_cross_entropy", points=1)
+def test_softmax_large_scores(student):
+    base = np.array([[1.0, 2.0, 3.0], [0.5, -0.5, 0.0]])
+    for shift in (1000.0, -1000.0, 1e4):
+        loss, dscores = _loss(student, base + shift, [2, 0])
+        want_loss, want_d = cnnlib.softmax_cross_entropy(base, np.array([2, 0]))
+        if not np.isfinite(loss) or not np.all(np.isfinite(dscores)):
+            raise AssertionError(
+                f"scores around {shift:g} gave nan or inf: np.exp overflowed (or the sum "
+                "underflowed to 0); subtract each row's maximum first")
+        assert abs(loss - want_loss) < 1e-8 and _close(dscores, want_d, 1e-8), (
+            f"scores around {shift:g}: softmax does not change when a constant is subtracted "
+            "from a row, so the result must equal that of the unshifted scores")
+    rows = np.array([[1000.0, 1001.0, 999.0], [-1000.0, -1001.0, -999.0]])
+    loss, dscores = _loss(student, rows, [1, 2])
+    want_loss, want_d = cnnlib.softmax_cross_entropy(rows, np.array([1, 2]))
+    if not np.isfinite(loss) or not np.all(np.isfinite(dscores)):
+        raise AssertionError(
+            "one row around +1000 and one around -1000 gave nan or inf: subtract each ROW's "
+            "own maximum (axis=1), not the maximum of the whole batch")
+    assert abs(loss - want_loss) < 1e-8 and _close(dscores, want_d, 1e-8), (
+        "one row around +1000 and one around -1000: wrong loss or dscores")
+    loss, _ = _loss(student, np.array([[0.0, 800.0]]), [0])
+    assert np.isfinite(loss), (
+        "scores [0, 800] with true class 0: the loss is 800 but came out inf: the probability "
+        "e^-800 rounded to 0 before the log; compute log p = (s - max) - log(sum e^(s - max))")
+    assert abs(loss - 800.0) < 1e-9, f"scores [0, 800], true class 0: loss {loss}, expected 800"
+
+
+@pytest.mark.grade(grade_id="test_softmax_cross_entropy", points=1)
+def test_softmax_against_reference_and_numeric(student):
+    rng = np.random.default_rng(51)
+    for n, c in [(1, 2), (5, 10), (8, 3), (2, 1)]:
+        scores = rng.normal(scale=4.0, size=(n, c))
+        y = rng.integers(0, c, size=n)
+        loss, dscores = _loss(student, scores, y)
+        want_loss, want_d = cnnlib.softmax_cross_entropy(scores, y)
+        assert abs(loss - want_loss) < 1e-9 * max(1.0, want_loss), (
+            f"N={n}, C={c}: loss {loss}, expected {want_loss}")
+        assert _close(dscores, want_d, 1e-9), f"N={n}, C={c}: wrong dscores"
+    scores = rng.normal(size=(3, 4))
+    y = np.array([3, 0, 0])
+    _, dscores = _loss(student, scores, y)
+    numeric = cnnlib.numerical_gradient(lambda s: _loss(student, s, y)[0], scores.copy())
+    assert _close(dscores, numeric, 1e-6), (
+        "dscores disagrees with centred differences of your loss")
