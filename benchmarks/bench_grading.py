@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -62,15 +61,14 @@ def run_nbgrader(students: list[str], tmp: Path) -> tuple[float, dict[str, tuple
     subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--create",
                     "--log-level=ERROR"], cwd=course, env=env(), check=True)
     seconds = time.perf_counter() - start
-    db = sqlite3.connect(course / "gradebook.db")
-    rows = db.execute(
-        "SELECT student.id, SUM(COALESCE(grade.auto_score, 0)), SUM(grade_cell.max_score) "
-        "FROM grade JOIN grade_cell ON grade.cell_id = grade_cell.id "
-        "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
-        "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id "
-        "JOIN student ON submitted_assignment.student_id = student.id GROUP BY student.id"
-    ).fetchall()
-    return seconds, {sid: (score, top) for sid, score, top in rows}
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student in students:
+            submission = gradebook.find_submission(ASSIGNMENT, student)
+            scores[student] = (submission.score, submission.max_score)
+    return seconds, scores
 
 
 def verdict(scores: dict[str, tuple[float, float]]) -> dict[str, str]:
