@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -100,7 +101,25 @@ def run(args: argparse.Namespace) -> int:
     feedback_dir = args.feedback or course / "feedback"
     cache_dir = Path(f"{gradebook_path}.cache") / args.assignment
     cache_dir.mkdir(parents=True, exist_ok=True)
-    writer = GradebookWriter(gradebook_path, args.assignment, sources)
+    # Opening an nbgrader gradebook runs alembic (seconds); do it while the workers grade.
+    opened: dict = {}
+
+    def open_gradebook() -> None:
+        try:
+            opened["writer"] = GradebookWriter(gradebook_path, args.assignment, sources)
+        except Exception as error:  # noqa: BLE001 - re-raised in the main thread
+            opened["error"] = error
+
+    opener = threading.Thread(target=open_gradebook, daemon=True)
+
+    def gradebook() -> GradebookWriter:
+        if not opener.is_alive() and not opened:
+            opener.start()
+        opener.join()
+        if "error" in opened:
+            raise opened["error"]
+        return opened["writer"]
+
     results: dict[str, dict] = {}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cnn-course-lib-") as lib_root:
@@ -124,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
             if "_crash" in result:
                 result = _crash_result(jobs[student], result["_crash"])
             results[student] = result
-            writer.record(student, result)
+            gradebook().record(student, result)
             write_feedback(feedback_dir, student, args.assignment, result)
             tmp = cache_dir / f"{student}.json.tmp"
             tmp.write_text(json.dumps({"key": key, "result": result}))
@@ -144,11 +163,13 @@ def run(args: argparse.Namespace) -> int:
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(args.workers, mp_context=context) as pool:
                 futures = [pool.submit(_grade_in_worker, job) for job, _ in pending]
+                opener.start()  # after the workers are forked: no thread crosses a fork
                 for future in as_completed(futures):
                     student, result = future.result()
                     finish(student, result, keys[student])
                     bar.update()
         bar.close()
+    writer = gradebook()
     for student in students:  # cached students: make sure gradebook and feedback exist
         if student not in keys:
             writer.record(student, results[student])
