@@ -156,7 +156,33 @@ A3 = [
             missing=("07_tuning_and_transfer",)),
 ]
 
-STUDENTS = A2 + A3
+G, V = "01_computational_graphs", "02_vector_backprop"
+
+A1 = [
+    Student("a1_correct", "a1_backprop", "every function right: full marks"),
+    Student("a1_bug_assign_instead_of_accumulate", "a1_backprop",
+            "Value's add gate sets grads with = instead of += (a reused node loses a path)",
+            [(G, "Value", "self.grad += 1.0 * out.grad\n            other.grad += 1.0 * out.grad",
+              "self.grad = 1.0 * out.grad\n            other.grad = 1.0 * out.grad")]),
+    Student("a1_bug_affine_without_reshape", "a1_backprop",
+            "affine_forward multiplies x without flattening it to (N, D)",
+            [(V, "affine_forward", "rows = x.reshape(len(x), -1)  # (N, D): one row per example",
+              "rows = x")]),
+    Student("a1_bug_softmax_overflow", "a1_backprop",
+            "softmax without subtracting the row maximum (overflows on large scores)",
+            [(V, "softmax_cross_entropy",
+              "shifted = scores - np.max(scores, axis=1, keepdims=True)", "shifted = scores")]),
+    Student("a1_hostile_exit", "a1_backprop", "calls os._exit inside sigmoid_neuron",
+            [(G, "sigmoid_neuron", "    ### BEGIN SOLUTION",
+              "    ### BEGIN SOLUTION\n    import os\n    os._exit(0)")]),
+    Student("a1_hostile_patch_numpy", "a1_backprop",
+            "patches numpy's comparisons and returns zeros from relu_forward",
+            [(V, "relu_forward", "    ### BEGIN SOLUTION",
+              "    ### BEGIN SOLUTION\n    np.allclose = lambda *a, **k: True\n"
+              "    np.array_equal = lambda *a, **k: True\n    return np.zeros_like(x), x")]),
+]
+
+STUDENTS = A1 + A2 + A3
 
 
 def _grade_id(cell) -> str | None:

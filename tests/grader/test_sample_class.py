@@ -103,17 +103,48 @@ A3_EXPECTED_LOSSES = {
 }
 
 
-@pytest.fixture(scope="module")
-def report_a3(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sample_a3")
-    code = main(["grade", "a3_cnns", "--submitted", str(SUBMISSIONS), "--json",
+A1_EXPECTED_LOSSES = {
+    "a1_correct": [],
+    # the add gate is in every graph, so every Value cell loses; the reuse cell says why
+    "a1_bug_assign_instead_of_accumulate": ["test_value_ops", "test_value_graphs",
+                                            "test_value_reuse", "test_value_zero_grad"],
+    "a1_bug_affine_without_reshape": ["test_affine_forward", "test_affine_backward"],
+    "a1_bug_softmax_overflow": ["test_softmax_cross_entropy"],
+    # hostile: exactly what they attacked (and its backward, which uses its cache)
+    "a1_hostile_exit": ["test_sigmoid_neuron"],
+    "a1_hostile_patch_numpy": ["test_relu_forward", "test_relu_backward"],
+}
+
+
+def _grade(tmp_path_factory, assignment: str, students: list[str]) -> dict:
+    root = tmp_path_factory.mktemp(f"sample_{assignment}")
+    code = main(["grade", assignment, "--submitted", str(SUBMISSIONS), "--json",
                  str(root / "grades.json"), "--gradebook", str(root / "gradebook.db"),
                  "--feedback", str(root / "feedback"), "--workers", "2", "--quiet",
-                 "--course-dir", str(ROOT)] + sum((["--student", s] for s in
-                                                  [*A3_EXPECTED_LOSSES,
-                                                   "a3_broken_missing_notebook"]), []))
+                 "--course-dir", str(ROOT)] + sum((["--student", s] for s in students), []))
     assert code == 0
     return json.loads((root / "grades.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def report_a1(tmp_path_factory):
+    return _grade(tmp_path_factory, "a1_backprop", list(A1_EXPECTED_LOSSES))
+
+
+@pytest.mark.parametrize("student", sorted(A1_EXPECTED_LOSSES))
+def test_a1_patterns(report_a1, student):
+    cells = _cells(report_a1["students"][student])
+    lost = sorted(g for g, (score, top) in cells.items() if score < top)
+    assert lost == sorted(A1_EXPECTED_LOSSES[student])
+    if "hostile" in student:  # the attacked function itself earns nothing
+        attacked = A1_EXPECTED_LOSSES[student][0]
+        assert cells[attacked][0] == 0, f"{student} scored on {attacked}"
+
+
+@pytest.fixture(scope="module")
+def report_a3(tmp_path_factory):
+    return _grade(tmp_path_factory, "a3_cnns",
+                  [*A3_EXPECTED_LOSSES, "a3_broken_missing_notebook"])
 
 
 @pytest.mark.parametrize("student", sorted(A3_EXPECTED_LOSSES))
