@@ -25,7 +25,7 @@ from ..assignments import ASSIGNMENTS, find_course_dir, source_notebooks
 from ..student_edition import build_student_cnnlib
 from .grading import Job, fingerprint, grade_student, load_sources
 from .record import GradebookWriter, class_table, write_feedback, write_json
-from .sandbox import Limits, isolation
+from .sandbox import Limits, isolation, warn_if_fallback
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds one call into student code may take (default 20)")
     parser.add_argument("--timeout-load", type=float, default=60.0,
                         help="seconds the notebook's code may take to run (default 60)")
+    parser.add_argument("--timeout-notebook", type=float, default=120.0,
+                        help="seconds one notebook may take in all, loading and every test; "
+                             "tests left when it runs out are 'timeout' (default 120)")
     parser.add_argument("--memory-mb", type=int, default=2048,
                         help="address-space limit of the sandbox (default 2048)")
     parser.add_argument("--cpu-seconds", type=int, default=120,
@@ -93,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
     if not students:
         print(f"no submissions of {args.assignment} in {submitted}", file=sys.stderr)
     limits = Limits(cpu_seconds=args.cpu_seconds, memory_mb=args.memory_mb,
-                    call_seconds=args.timeout_call, load_seconds=args.timeout_load)
+                    call_seconds=args.timeout_call, load_seconds=args.timeout_load,
+                    notebook_seconds=args.timeout_notebook)
+    warn_if_fallback()
     if not args.quiet:
         print(f"grading {len(students)} submission(s) of {args.assignment} with "
               f"{args.workers} worker(s); sandbox: {isolation()}", file=sys.stderr)
@@ -143,7 +148,9 @@ def run(args: argparse.Namespace) -> int:
             if "_crash" in result:
                 result = _crash_result(jobs[student], result["_crash"])
             results[student] = result
-            gradebook().record(student, result)
+            # committed once at the end: a killed run re-records finished students from
+            # the cache below, so nothing already graded is lost
+            gradebook().record(student, result, commit=False)
             write_feedback(feedback_dir, student, args.assignment, result)
             tmp = cache_dir / f"{student}.json.tmp"
             tmp.write_text(json.dumps({"key": key, "result": result}))
@@ -160,10 +167,13 @@ def run(args: argparse.Namespace) -> int:
                 finish(*_grade_in_worker(job), key)
                 bar.update()
         else:
-            context = multiprocessing.get_context("fork")
+            # forkserver: workers start from a clean process, so the gradebook thread can
+            # run alongside without crossing a fork
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["autograder.grader.grading", "numpy", "cnnlib"])
+            opener.start()
             with ProcessPoolExecutor(args.workers, mp_context=context) as pool:
                 futures = [pool.submit(_grade_in_worker, job) for job, _ in pending]
-                opener.start()  # after the workers are forked: no thread crosses a fork
                 for future in as_completed(futures):
                     student, result = future.result()
                     finish(student, result, keys[student])
@@ -172,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
     writer = gradebook()
     for student in students:  # cached students: make sure gradebook and feedback exist
         if student not in keys:
-            writer.record(student, results[student])
+            writer.record(student, results[student], commit=False)
             write_feedback(feedback_dir, student, args.assignment, results[student])
     writer.close()
     if args.json:

@@ -40,7 +40,8 @@ class GradebookWriter:
                     grade_id, notebook, assignment, max_score=points, cell_type="code"
                 )
 
-    def record(self, student: str, result: dict) -> None:
+    def record(self, student: str, result: dict, commit: bool = True) -> None:
+        """Write one student's auto scores; ``commit=False`` leaves that to ``close``."""
         from nbgrader.api import MissingEntry
 
         gb = self.gradebook
@@ -57,9 +58,11 @@ class GradebookWriter:
                 grade = gb.find_grade(grade_id, notebook, self.assignment, student)
                 grade.auto_score = min(points, round(by_cell.get(grade_id, 0.0), 6))
                 grade.needs_manual_grade = False
-        gb.db.commit()
+        if commit:
+            gb.db.commit()
 
     def close(self) -> None:
+        self.gradebook.db.commit()
         self.gradebook.close()
 
 
