@@ -134,7 +134,8 @@ def serve(namespace: dict, read_fd: int, write_fd: int) -> None:
             elif op in ("call", "get"):
                 name = request["name"]
                 if name not in namespace:
-                    raise LookupError(f"{name} not found in your notebook (renamed or not run?)")
+                    kind = "function" if op == "call" else "name"
+                    raise LookupError(f"{kind} {name} not found in your notebook (renamed?)")
                 target = namespace[name]
             else:
                 target = None

@@ -25,7 +25,7 @@ from ..assignments import ASSIGNMENTS, find_course_dir, source_notebooks
 from ..student_edition import build_student_cnnlib
 from .grading import Job, fingerprint, grade_student, load_sources
 from .record import GradebookWriter, class_table, write_feedback, write_json
-from .sandbox import Limits, isolation
+from .sandbox import Limits, isolation, warn_if_fallback
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds one call into student code may take (default 20)")
     parser.add_argument("--timeout-load", type=float, default=60.0,
                         help="seconds the notebook's code may take to run (default 60)")
+    parser.add_argument("--timeout-notebook", type=float, default=120.0,
+                        help="seconds one notebook may take in all, loading and every test; "
+                             "tests left when it runs out are 'timeout' (default 120)")
     parser.add_argument("--memory-mb", type=int, default=2048,
                         help="address-space limit of the sandbox (default 2048)")
     parser.add_argument("--cpu-seconds", type=int, default=120,
@@ -93,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
     if not students:
         print(f"no submissions of {args.assignment} in {submitted}", file=sys.stderr)
     limits = Limits(cpu_seconds=args.cpu_seconds, memory_mb=args.memory_mb,
-                    call_seconds=args.timeout_call, load_seconds=args.timeout_load)
+                    call_seconds=args.timeout_call, load_seconds=args.timeout_load,
+                    notebook_seconds=args.timeout_notebook)
+    warn_if_fallback()
     if not args.quiet:
         print(f"grading {len(students)} submission(s) of {args.assignment} with "
               f"{args.workers} worker(s); sandbox: {isolation()}", file=sys.stderr)

@@ -63,7 +63,8 @@ def grade_notebook(job: Job, notebook: str) -> NotebookResult:
         tests = _zero_tests(notebook)
         return NotebookResult(0.0, sum(t.max_score for t in tests), str(error), tests)
     program = build_program(nb, job.sources[notebook])
-    session = Session(lambda: Sandbox(program, job.student_lib, job.limits))
+    session = Session(lambda: Sandbox(program, job.student_lib, job.limits),
+                      notebook_seconds=job.limits.notebook_seconds)
     try:
         session.sandbox()  # load once up front: a notebook that cannot run is one error
     except Exception as error:  # noqa: BLE001 - load errors, crashes and timeouts alike

@@ -195,6 +195,7 @@ def run_with_pytest(notebook: str, session: Session) -> list[TestResult]:
             warnings.simplefilter("ignore")
             code = pytest.main(
                 [str(path), "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                 "--import-mode=importlib",  # repeated runs in one process: no name clash
                  "--no-header", "-o", "console_output_style=classic",
                  "--rootdir", str(HIDDEN_DIR), "-c", os.devnull],
                 plugins=[collector],

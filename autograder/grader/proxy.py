@@ -9,6 +9,8 @@ arithmetic also run in the sandbox, and it can be passed back as an argument.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from . import wire
@@ -77,13 +79,28 @@ for _name in ("neg", "pos", "abs"):
 class Session:
     """Calls into one sandbox; restarted on demand by the judge when it dies."""
 
-    def __init__(self, sandbox_factory, max_restarts: int = 3) -> None:
+    def __init__(self, sandbox_factory, max_restarts: int = 3,
+                 notebook_seconds: float | None = None) -> None:
         self._factory = sandbox_factory
         self._sandbox = None
         self._restarts = 0
         self._max_restarts = max_restarts
+        self._budget = notebook_seconds
+        self._deadline: float | None = None  # set when the first sandbox starts
         self.generation = 0
         self.printed = ""
+
+    def _time_left(self, what: str) -> float | None:
+        """Seconds left of the notebook's wall-clock budget (None: no budget)."""
+        if self._budget is None:
+            return None
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self._budget
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise SandboxTimeout(f"{what}: not run, the notebook used up its time limit of "
+                                 f"{self._budget:g} s")
+        return left
 
     def sandbox(self):
         if self._sandbox is None or not self._sandbox.alive:
@@ -95,8 +112,10 @@ class Session:
                     )
             if self._sandbox is not None:
                 self.printed += self._sandbox.output()
+            left = self._time_left("loading your notebook")
             self._sandbox = self._factory()
-            self._sandbox.start()
+            limit = self._sandbox.limits.load_seconds
+            self._sandbox.start(limit if left is None else min(limit, left))
             self.generation += 1
         if self._sandbox.load_error is not None:
             raise self._sandbox.load_error
@@ -123,7 +142,10 @@ class Session:
         message = dict(message)
         message["args"] = wire.encode(list(args), arrays, handle_key)
         message["kwargs"] = wire.encode(dict(kwargs), arrays, handle_key)
-        value, out_arrays = sandbox.request(message, arrays, label)
+        left = self._time_left(label)
+        call_limit = sandbox.limits.call_seconds
+        value, out_arrays = sandbox.request(
+            message, arrays, label, None if left is None else min(call_limit, left))
         return wire.decode(
             value, out_arrays,
             from_handle=lambda key: Remote(self, key, label.split("(")[0], generation),

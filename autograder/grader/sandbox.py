@@ -9,8 +9,9 @@ Confinement, strongest first:
   in its file system.
 - **fallback** (no bwrap, or it cannot create namespaces): ``python -I -S`` with an explicit
   ``sys.path`` (so the editable install of the reference is not on it), a new session, and,
-  when the grader runs as root, uid/gid 65534 (nobody), which cannot signal the grader.
-  The file system is visible read-only to nobody: a warning says so.
+  when the grader runs as root and nobody can start this Python, uid/gid 65534 (nobody),
+  which cannot signal the grader. A warning names what is then missing (the file system is
+  visible to nobody; without the uid drop, everything the grader's user can do).
 
 Either way: rlimits on CPU seconds, address space, processes, file size and open files;
 stdin is /dev/null; stdout and stderr go to capped files in scratch; a wall-clock limit per
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import wire
+from . import seccomp, wire
 
 HERE = Path(__file__).resolve().parent
 NOBODY = 65534
@@ -51,6 +52,7 @@ class Limits:
     open_files: int = 64
     call_seconds: float = 20.0
     load_seconds: float = 60.0
+    notebook_seconds: float = 120.0  # wall clock for one notebook: loading plus every call
     output_kb: int = 64
 
 
@@ -93,16 +95,57 @@ def bwrap_works() -> bool:
     return probe.returncode == 0
 
 
+def _drop_to_nobody() -> None:
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+
+
+@lru_cache(maxsize=1)
+def nobody_can_run_python() -> bool:
+    """Fallback only: whether uid 65534 can start this interpreter and import numpy.
+
+    A Python installed under a private home (/root/.pyenv) cannot be run by nobody; the
+    fallback then keeps the grader's uid, and its warning says so.
+    """
+    if os.geteuid() != 0:
+        return False
+    boot = f"import sys; sys.path[:] = {[*_stdlib_dirs(), *_site_dirs()]!r}; import numpy"
+    try:
+        probe = subprocess.run([sys.executable, "-I", "-S", "-c", boot], cwd="/",
+                               capture_output=True, timeout=60, preexec_fn=_drop_to_nobody)
+    except OSError:
+        return False
+    return probe.returncode == 0
+
+
 def isolation() -> str:
-    return "bubblewrap" if bwrap_works() else "fallback"
+    """'bubblewrap', 'fallback-nobody' or 'fallback' (rlimits only): what protects the grader."""
+    if bwrap_works():
+        return "bubblewrap"
+    return "fallback-nobody" if nobody_can_run_python() else "fallback"
 
 
-def _warn_fallback() -> None:
+_WARNED: list[bool] = []
+
+
+def warn_if_fallback() -> None:
+    """Without bubblewrap, say once, loudly, which protections are missing."""
+    if bwrap_works() or _WARNED:
+        return
+    _WARNED.append(True)
+    if nobody_can_run_python():
+        missing = ("it runs as nobody, so it cannot signal the grader, but it can read every "
+                   "file nobody can read (the hidden tests and reference cnnlib if they are "
+                   "world-readable) and reach the network")
+    else:
+        missing = ("it runs as the grader's own user (nobody cannot start this Python), so "
+                   "it CAN read the hidden tests and the gradebook and signal the grader; "
+                   "only rlimits, a new session and the wall-clock limits hold")
     warnings.warn(
-        "bubblewrap (bwrap) is unavailable: student code runs without namespaces. It is "
-        "confined by rlimits" + (" and runs as nobody" if os.geteuid() == 0 else "") +
-        ", but can read files readable by that user and reach the network. Install "
-        "bubblewrap for full isolation.", RuntimeWarning, stacklevel=3,
+        "bubblewrap (bwrap) is unavailable or cannot create namespaces: student code runs "
+        f"without them; {missing}. Install bubblewrap (apt-get install bubblewrap) for full "
+        "isolation.", RuntimeWarning, stacklevel=3,
     )
 
 
@@ -113,9 +156,9 @@ def _site_dirs() -> list[str]:
 
 
 def _stdlib_dirs() -> list[str]:
-    found = [sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]]
-    dynload = Path(sysconfig.get_paths()["platstdlib"]) / "lib-dynload"
-    return sorted({*found, str(dynload)})
+    """The standard library and its compiled modules (a venv's platstdlib has neither)."""
+    stdlib = Path(os.__file__).resolve().parent
+    return [str(stdlib), str(stdlib / "lib-dynload")]
 
 
 class Sandbox:
@@ -140,11 +183,12 @@ class Sandbox:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _command(self, inside: Path, child_args: list[str]) -> list[str]:
+    def _command(self, inside: Path, child_args: list[str], filter_fd: int | None) -> list[str]:
         python = sys.executable
         if bwrap_works():
             cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
                    "--uid", str(NOBODY), "--gid", str(NOBODY), "--cap-drop", "ALL",
+                   *(["--seccomp", str(filter_fd)] if filter_fd is not None else []),
                    "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
             for system_dir in ("/usr", "/lib", "/lib64", "/bin", "/etc/alternatives"):
                 if Path(system_dir).exists():
@@ -179,16 +223,18 @@ class Sandbox:
         ]:
             resource.setrlimit(which, (value, value))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # big writes fail instead of killing
-        if not bwrap_works() and os.geteuid() == 0:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
+        if not bwrap_works() and nobody_can_run_python():
+            _drop_to_nobody()
         # per-user process cap; counted for the (possibly unprivileged) user from here on
         resource.setrlimit(resource.RLIMIT_NPROC, (lim.processes, lim.processes))
+        if not bwrap_works() and seccomp.supported():
+            seccomp.install()  # root ignores RLIMIT_NPROC: no new processes at all
 
-    def start(self) -> None:
+    def start(self, load_timeout: float | None = None) -> None:
+        """Run the program top to bottom (``load_timeout`` s, default the load limit)."""
         if not bwrap_works():
-            _warn_fallback()
+            warn_if_fallback()
+            nobody_can_run_python()  # cached now: the preexec hook must not start processes
             os.chmod(self.scratch, 0o777)  # nobody must write its own scratch
             for name in ("program.py", "child.py", "wire.py"):
                 os.chmod(self.scratch / name, 0o644)
@@ -197,19 +243,27 @@ class Sandbox:
         inside = Path("/scratch") if bwrap_works() else self.scratch
         program = inside / "program.py"
         args = [str(program), str(to_child_r), str(from_child_w)]
+        fds = [to_child_r, from_child_w]
+        filter_fd = None
+        if bwrap_works() and seccomp.supported():  # bwrap installs it right before exec
+            filter_fd = os.memfd_create("cnn-course-seccomp", 0)
+            os.write(filter_fd, seccomp.program())
+            os.lseek(filter_fd, 0, os.SEEK_SET)
+            fds.append(filter_fd)
         self.stdout_path = self.scratch / "stdout.txt"
         self.stderr_path = self.scratch / "stderr.txt"
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
-                self._command(inside, args), stdin=subprocess.DEVNULL, stdout=out,
-                stderr=err, pass_fds=(to_child_r, from_child_w), start_new_session=True,
-                preexec_fn=self._preexec, close_fds=True,
+                self._command(inside, args, filter_fd), stdin=subprocess.DEVNULL,
+                stdout=out, stderr=err, pass_fds=tuple(fds), start_new_session=True,
+                preexec_fn=self._preexec, close_fds=True, cwd=self.scratch,
             )
-        os.close(to_child_r)
-        os.close(from_child_w)
+        for fd in fds:
+            os.close(fd)
         self._to_child, self._from_child = to_child_w, from_child_r
         try:
-            reply, _ = self._receive(self.limits.load_seconds, "loading your notebook")
+            limit = self.limits.load_seconds if load_timeout is None else load_timeout
+            reply, _ = self._receive(limit, "loading your notebook")
         except SandboxError:
             self.close()
             raise
@@ -253,30 +307,47 @@ class Sandbox:
         try:
             return wire.receive(self._from_child)
         except (EOFError, OSError, wire.WireError) as error:
-            code = self.process.poll() if self.process else None
+            code = self._exit_code()
             self.close()
             raise SandboxCrashed(self._death_sentence(what, code, error)) from None
+
+    def _exit_code(self) -> int | None:
+        """How the child ended: -N for signal N (bwrap reports 128+N), None if unknown."""
+        if self.process is None:
+            return None
+        try:
+            code = self.process.wait(timeout=2)  # the pipe closes just before the exit
+        except subprocess.TimeoutExpired:
+            return None
+        if code > 128 and bwrap_works():
+            return -(code - 128)
+        return code
 
     def _death_sentence(self, what: str, code, error) -> str:
         if isinstance(error, wire.WireError):
             return f"{what}: the sandbox sent something unreadable ({error})"
         if code is not None and code < 0:
-            name = signal.Signals(-code).name
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
             hint = {"SIGKILL": " (out of memory or killed)", "SIGXCPU": " (CPU time limit)",
                     "SIGSEGV": " (crashed)"}.get(name, "")
             return f"{what}: your code's process died with {name}{hint}"
         return f"{what}: your code's process exited (exit code {code}) instead of returning"
 
-    def request(self, message: dict, arrays: list, what: str):
+    def request(self, message: dict, arrays: list, what: str, timeout: float | None = None):
+        """Send one operation and wait (``timeout`` s, default the per-call limit) for it."""
         if not self.alive:
             raise SandboxCrashed(f"{what}: the sandbox is no longer running")
         try:
             wire.send(self._to_child, message, arrays)
         except OSError:
-            code = self.process.poll() if self.process else None
+            code = self._exit_code()
             self.close()
             raise SandboxCrashed(self._death_sentence(what, code, EOFError())) from None
-        reply, out_arrays = self._receive(self.limits.call_seconds, what)
+        limit = self.limits.call_seconds if timeout is None else timeout
+        reply, out_arrays = self._receive(limit, what)
         if not reply.get("ok"):
             raise StudentError(reply.get("error", {}))
         return reply.get("value"), out_arrays

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from autograder.grader.sandbox import (
 from autograder.student_edition import build_student_cnnlib
 
 ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.a2_convolution
 
 HOSTILE = r'''
 import os, signal, subprocess, sys, numpy as np
@@ -72,6 +75,34 @@ def ask():
 
 def echo(x):
     return x
+
+def burn():
+    import time
+    start = time.process_time()
+    while time.process_time() - start < 30:
+        pass
+    return "finished"
+
+def fork_many(n):
+    started = 0
+    for _ in range(n):
+        try:
+            os.fork() or os._exit(0)
+            started += 1
+        except OSError:
+            break
+    return started
+
+def uid():
+    return os.getuid()
+
+def thread_sum(x):
+    import threading
+    found = []
+    worker = threading.Thread(target=lambda: found.append(float(x.sum())))
+    worker.start()
+    worker.join()
+    return found[0]
 
 class LiarArray(np.ndarray):
     def __eq__(self, other):
@@ -185,3 +216,65 @@ def test_arrays_come_back_as_plain_float64(student):
     value = student.liar((2, 2))
     assert type(value) is np.ndarray and value.dtype == np.float64
     assert not np.array_equal(value, np.ones((2, 2)))
+
+
+def test_cpu_time_limit_kills_a_busy_call(student_lib):
+    limits = Limits(cpu_seconds=1, call_seconds=20)
+    session = Session(lambda: Sandbox(json.dumps([HOSTILE]), student_lib, limits))
+    try:
+        with pytest.raises(SandboxCrashed, match="SIGXCPU|SIGKILL"):
+            Student(session).burn()
+    finally:
+        session.close()
+
+
+def test_no_new_processes_but_threads_still_work(student):
+    # RLIMIT_NPROC does not bind a root grader's sandbox: a seccomp filter refuses forks
+    assert student.fork_many(50) == 0
+    assert student.thread_sum(np.arange(4.0)) == 6.0
+
+
+def test_runs_as_nobody_under_bubblewrap(student):
+    assert student.uid() == 65534
+
+
+@pytest.fixture
+def fallback(monkeypatch):
+    """The sandbox as it runs where bubblewrap is missing."""
+    import tempfile
+
+    from autograder.grader import sandbox
+
+    monkeypatch.setattr(sandbox, "bwrap_works", lambda: False)
+    monkeypatch.setattr(sandbox, "_WARNED", [])
+    lib = Path(tempfile.mkdtemp(prefix="cnn-course-test-lib-"))
+    os.chmod(lib, 0o755)  # nobody must be able to read the student edition
+    build_student_cnnlib("a2_convolution", lib)
+    with pytest.warns(RuntimeWarning, match="bubblewrap"):
+        session = Session(lambda: Sandbox(json.dumps([HOSTILE]), lib, Limits(call_seconds=3)))
+        session.sandbox()
+    yield Student(session)
+    session.close()
+    shutil.rmtree(lib)
+
+
+def test_fallback_imports_the_student_edition_not_the_reference(fallback):
+    where = fallback.where_is_cnnlib()
+    assert where.startswith("/tmp/cnn-course-test-lib-")  # not the editable install's repo
+    assert not where.startswith(str(ROOT))
+
+
+def test_fallback_still_limits_time_processes_and_survives_exit(fallback):
+    assert fallback.fork_many(5) == 0
+    with pytest.raises(SandboxTimeout):
+        fallback.spin()
+    with pytest.raises(SandboxCrashed):
+        fallback.leave()
+    assert fallback.echo(3) == 3
+
+
+def test_fallback_drops_to_nobody_when_nobody_can_run_python(fallback):
+    from autograder.grader import sandbox
+
+    expected = 65534 if sandbox.nobody_can_run_python() else os.getuid()
+    assert fallback.uid() == expected
