@@ -13,9 +13,12 @@ Confinement, strongest first:
   which cannot signal the grader. A warning names what is then missing (the file system is
   visible to nobody; without the uid drop, everything the grader's user can do).
 
-Either way: rlimits on CPU seconds, address space, processes, file size and open files;
+Either way: a seccomp filter (x86-64) refuses new processes but not threads (a root
+grader's sandbox is root outside its namespace, and RLIMIT_NPROC does not bind root);
+rlimits on CPU seconds, address space, processes, file size and open files;
 stdin is /dev/null; stdout and stderr go to capped files in scratch; a wall-clock limit per
-call and for loading the program; the whole process group is killed when done.
+call and for loading the program (and per notebook, kept by ``proxy.Session``); the whole
+process group is killed when done.
 """
 
 from __future__ import annotations

@@ -4,8 +4,11 @@ import csv
 import json
 import os
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -14,6 +17,8 @@ import pytest
 from autograder.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.a2_convolution
 NOTEBOOKS = ("03_convolution", "04_pooling")
 
 
@@ -175,6 +180,12 @@ def test_rerun_is_idempotent_and_a_killed_run_resumes(graded):
     assert main(args) == 0
     again = json.loads((root / "grades.json").read_text())
     assert again == report
+    # one row per student and grade cell, whatever the number of runs
+    with sqlite3.connect(root / "gradebook.db") as db:
+        rows = db.execute("SELECT COUNT(*) FROM grade").fetchone()[0]
+        students = db.execute("SELECT COUNT(*) FROM student").fetchone()[0]
+        cells = db.execute("SELECT COUNT(*) FROM grade_cells").fetchone()[0]
+    assert students == len(report["students"]) and rows == students * cells
 
 
 def test_bad_arguments_exit_non_zero(tmp_path):
@@ -183,3 +194,29 @@ def test_bad_arguments_exit_non_zero(tmp_path):
     with pytest.raises(SystemExit) as exit_:
         main(["grade", "a9_unknown", "--submitted", str(tmp_path)])
     assert exit_.value.code == 2
+
+
+def test_a_run_killed_halfway_keeps_its_records_and_the_next_completes_it(graded, tmp_path):
+    root, args, report = graded
+    run = ["grade", "a2_convolution", "--submitted", str(root / "submitted"),
+           "--gradebook", str(tmp_path / "gradebook.db"), "--json", str(tmp_path / "out.json"),
+           "--feedback", str(tmp_path / "feedback"), "--workers", "1", "--quiet",
+           "--course-dir", str(ROOT)]
+    cache = tmp_path / "gradebook.db.cache" / "a2_convolution"
+    process = subprocess.Popen([sys.executable, "-m", "autograder.cli", *run],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        if cache.is_dir() and any(cache.glob("*.json")):
+            break
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    done_before = {p.stem for p in cache.glob("*.json")}
+    assert 0 < len(done_before) < len(report["students"])  # it really stopped halfway
+    with sqlite3.connect(tmp_path / "gradebook.db") as db:
+        recorded = {name for (name,) in db.execute("SELECT id FROM student")}
+    assert done_before <= recorded  # what was finished is in the gradebook
+    assert main(run) == 0
+    assert json.loads((tmp_path / "out.json").read_text()) == report
