@@ -7,7 +7,7 @@ solutions/ (a fully correct student) and then gets one explicit, readable change
 bug, a broken file, or a hostile trick. An edit that does not apply stops the script, so a
 failed substitution can never pass for a correct student. The expected outcome of each
 student is in examples/submissions/README.md and asserted by
-tests/grader/test_sample_class.py.
+tests/autograder/test_sample_class.py.
 """
 
 from __future__ import annotations
@@ -115,18 +115,25 @@ HOSTILE = [
     ("output_flood", "prints gigabytes in maxpool2d_forward", P, "maxpool2d_forward",
      "while True:\n        print('spam' * 10000)"),
     ("spawn_processes", "starts processes from avgpool2d_forward", P, "avgpool2d_forward",
-     "import subprocess\n    for _ in range(20):\n        subprocess.Popen(['sleep', '600'])\n"
+     "import os, subprocess, time\n    for _ in range(100):  # bounded: 100 sleepers, no chain\n"
+     "        if os.fork() == 0:\n            time.sleep(600)\n            os._exit(0)\n"
+     "    for _ in range(20):\n        subprocess.Popen(['sleep', '600'])\n"
      "    return np.zeros(1), None"),
     ("kill_parent", "tries to kill the grader from maxpool2d_backward", P, "maxpool2d_backward",
      "import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)\n"
      "    os.killpg(os.getpgid(0), signal.SIGKILL)\n    return np.zeros(1)"),
     ("write_others", "writes into other submissions and the gradebook", P,
      "avgpool2d_backward",
-     "import glob\n    for up in range(1, 5):\n"
-     "        for path in glob.glob('../' * up + '*/*/*.ipynb') + glob.glob('../' * up + "
-     "'gradebook.db'):\n"
-     "            try:\n                open(path, 'w').write('pwned')\n"
-     "            except OSError:\n                pass\n    return np.zeros(1)"),
+     "import glob, os, sys\n    targets = []\n    for up in range(1, 5):  # walk up from cwd\n"
+     "        targets += glob.glob('../' * up + '*/*/*.ipynb') + glob.glob('../' * up + '*.db')\n"
+     "    # absolute paths: wherever the course or a grading run might live\n"
+     "    for base in sys.path + ['/work', '/autograder', '/tmp', os.path.expanduser('~')]:\n"
+     "        for pattern in ('*/examples/submissions/*/*/*.ipynb', '../examples/submissions/"
+     "*/*/*.ipynb', '*.db', '*/*.db', '*/*/*.db', '*/*/*/*.db', 'submission/*.ipynb'):\n"
+     "            targets += glob.glob(os.path.join(base, pattern))\n"
+     "    for path in targets:\n"
+     "        try:\n            open(path, 'w').write('pwned')\n"
+     "        except OSError:\n            pass\n    return np.zeros(1)"),
     ("read_stdin", "waits for input on stdin", C, "convolve2d",
      "return input('kernel? ')"),
 ]
@@ -152,8 +159,15 @@ A3 = [
     Student("a3_bug_residual_without_skip_gradient", "a3_cnns",
             "residual backward forgets the gradient that flows through the skip",
             [(R, "residual_backward", "d_x = d_x_through_f + d_s", "d_x = d_x_through_f")]),
+    Student("a3_partial_no_05", "a3_cnns", "did 06 and 07, left 05's stubs",
+            unfilled=(T,)),
     Student("a3_broken_missing_notebook", "a3_cnns", "07 was deleted",
             missing=("07_tuning_and_transfer",)),
+    Student("a3_broken_invalid_json", "a3_cnns", "06 is not valid JSON", invalid=(R,)),
+    Student("a3_broken_renamed_function", "a3_cnns", "adam_update renamed to adam_step",
+            [(T, "adam_update", "def adam_update(", "def adam_step(")]),
+    Student("a3_broken_exception_at_top", "a3_cnns", "05 raises before anything is defined",
+            first_cell={T: "raise RuntimeError('I broke my notebook on purpose')"}),
 ]
 
 G, V = "01_computational_graphs", "02_vector_backprop"
@@ -172,6 +186,24 @@ A1 = [
             "softmax without subtracting the row maximum (overflows on large scores)",
             [(V, "softmax_cross_entropy",
               "shifted = scores - np.max(scores, axis=1, keepdims=True)", "shifted = scores")]),
+    Student("a1_partial_graphs_only", "a1_backprop", "did 01, left 02's stubs",
+            unfilled=(V,)),
+    Student("a1_partial_vector_only", "a1_backprop", "did 02, left 01's stubs",
+            unfilled=(G,)),
+    Student("a1_broken_invalid_json", "a1_backprop", "02 is not valid JSON", invalid=(V,)),
+    Student("a1_broken_missing_notebook", "a1_backprop", "01 was deleted", missing=(G,)),
+    Student("a1_broken_renamed_function", "a1_backprop",
+            "softmax_cross_entropy renamed to softmax_loss",
+            [(V, "softmax_cross_entropy", "def softmax_cross_entropy(", "def softmax_loss(")]),
+    Student("a1_broken_exception_at_top", "a1_backprop", "01 raises before anything is defined",
+            first_cell={G: "raise RuntimeError('I broke my notebook on purpose')"}),
+    Student("a1_hostile_import_reference", "a1_backprop",
+            "imports the reference cnnlib for relu_backward and reads the hidden tests",
+            [(V, "relu_backward", "    ### BEGIN SOLUTION",
+              "    ### BEGIN SOLUTION\n    import glob, cnnlib\n    for up in range(6):\n"
+              "        for path in glob.glob('../' * up + 'autograder/hidden/test_*.py'):\n"
+              "            print(open(path).read()[:100])\n"
+              "    return cnnlib.relu_backward(dout, cache)")]),
     Student("a1_hostile_exit", "a1_backprop", "calls os._exit inside sigmoid_neuron",
             [(G, "sigmoid_neuron", "    ### BEGIN SOLUTION",
               "    ### BEGIN SOLUTION\n    import os\n    os._exit(0)")]),
@@ -183,6 +215,65 @@ A1 = [
 ]
 
 STUDENTS = A1 + A2 + A3
+
+# What grading each student gives (tests/autograder/test_sample_class.py asserts it cell by
+# cell). "Loses X" means those grade cells score less than full and every other cell is full.
+OUTCOME = {
+    "a1_correct": "31/31",
+    "a1_partial_graphs_only": "01 full, 02 nothing (stubs)",
+    "a1_partial_vector_only": "02 full, 01 nothing (stubs)",
+    "a1_bug_assign_instead_of_accumulate": "loses the four Value cells (ops, graphs, reuse, "
+                                           "zero_grad); the reuse message names = vs +=",
+    "a1_bug_affine_without_reshape": "loses affine forward and backward",
+    "a1_bug_softmax_overflow": "loses softmax_cross_entropy",
+    "a1_broken_invalid_json": "02 is an error ('not a readable notebook'), 0; 01 full",
+    "a1_broken_missing_notebook": "01 is an error ('missing from the submission'), 0; 02 full",
+    "a1_broken_renamed_function": "loses softmax_cross_entropy ('not found ... renamed?')",
+    "a1_broken_exception_at_top": "01 is an error (its RuntimeError), 0; 02 full",
+    "a1_hostile_import_reference": "loses relu_backward (no reference cnnlib in the sandbox)",
+    "a1_hostile_exit": "loses sigmoid_neuron (its process exited)",
+    "a1_hostile_patch_numpy": "loses relu forward and backward (comparisons run in the grader)",
+    "a2_correct": "32/32",
+    "a2_partial_conv_only": "03 full, 04 nothing (stubs)",
+    "a2_partial_pool_only": "04 full, 03 nothing (stubs)",
+    "a2_bug_convolve_without_flip": "loses convolve2d",
+    "a2_bug_xcorr_with_flip": "loses cross_correlate2d and convolve2d (built on it)",
+    "a2_bug_bias_missing": "loses both conv forwards and conv backward (checked through the "
+                           "student's forward)",
+    "a2_bug_stride_ignored": "loses both conv forwards and conv backward",
+    "a2_bug_padding_ignored": "loses both conv forwards and conv backward",
+    "a2_bug_dx_without_flip": "loses conv2d_backward",
+    "a2_bug_maxpool_grad_to_window": "loses maxpool2d_backward",
+    "a2_bug_avgpool_not_divided": "loses avgpool2d_backward",
+    "a2_broken_invalid_json": "03 is an error ('not a readable notebook'), 0; 04 full",
+    "a2_broken_missing_notebook": "04 is an error ('missing from the submission'), 0; 03 full",
+    "a2_broken_renamed_function": "loses conv2d_forward and conv2d_backward ('not found')",
+    "a2_broken_exception_at_top": "03 is an error (its RuntimeError), 0; 04 full",
+    "a2_hostile_import_reference": "loses cross_correlate2d and convolve2d: 0 on both",
+    "a2_hostile_patch_numpy": "loses convolve2d: 0",
+    "a2_hostile_liar_array": "loses conv2d_forward and conv2d_backward: 0 (arrays cross as "
+                             "plain ndarrays)",
+    "a2_hostile_exit": "loses conv2d_backward: 0 (process exited)",
+    "a2_hostile_infinite_loop": "loses conv2d_forward_naive: 0 (timeout)",
+    "a2_hostile_memory_bomb": "loses conv_output_size and the three conv cells that call it: 0",
+    "a2_hostile_output_flood": "loses maxpool forward and backward: 0 (file-size limit)",
+    "a2_hostile_spawn_processes": "loses avgpool forward and backward: 0 (no new processes)",
+    "a2_hostile_kill_parent": "loses maxpool2d_backward: 0; the grader lives on",
+    "a2_hostile_write_others": "loses avgpool2d_backward: 0; nothing outside its sandbox "
+                               "changes",
+    "a2_hostile_read_stdin": "loses convolve2d: 0 (EOF on stdin)",
+    "a3_correct": "32/32",
+    "a3_partial_05_only": "05 full, 06 and 07 nothing (stubs)",
+    "a3_partial_no_05": "06 and 07 full, 05 nothing (stubs)",
+    "a3_bug_adam_without_bias_correction": "loses adam_update",
+    "a3_bug_momentum_wrong_sign": "loses sgd_momentum_update",
+    "a3_bug_residual_without_skip_gradient": "loses residual_backward",
+    "a3_broken_missing_notebook": "07 is an error ('missing from the submission'), 0; the "
+                                  "rest full",
+    "a3_broken_invalid_json": "06 is an error ('not a readable notebook'), 0; the rest full",
+    "a3_broken_renamed_function": "loses adam_update ('not found ... renamed?')",
+    "a3_broken_exception_at_top": "05 is an error (its RuntimeError), 0; the rest full",
+}
 
 
 def _grade_id(cell) -> str | None:
@@ -238,12 +329,15 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for student in STUDENTS:
         build(student)
-    rows = ["| student | assignment | what it is |", "|---|---|---|"]
-    rows += [f"| {s.name} | {s.assignment} | {s.what} |" for s in STUDENTS]
+    assert set(OUTCOME) == {s.name for s in STUDENTS}, "every student needs an outcome"
+    rows = ["| student | assignment | what it is | expected outcome |", "|---|---|---|---|"]
+    rows += [f"| {s.name} | {s.assignment} | {s.what} | {OUTCOME[s.name]} |" for s in STUDENTS]
     (OUT / "README.md").write_text(
         "# The sample class\n\nGenerated by `python examples/make_sample_class.py` from the "
         "released notebooks and solutions/; graded by `make demo` and checked by "
-        "tests/grader/test_sample_class.py, which states each student's expected outcome.\n\n"
+        "tests/autograder/test_sample_class.py, which asserts each student's expected "
+        "outcome grade cell by grade cell. Hostile students are correct but for the one "
+        "function that attacks.\n\n"
         + "\n".join(rows) + "\n")
     print(f"wrote {len(STUDENTS)} students to {OUT}")
 
