@@ -12,6 +12,8 @@ import pytest
 
 from autograder.cli import main
 
+pytestmark = pytest.mark.a2_convolution
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "submissions"
 
@@ -54,6 +56,11 @@ def test_run_autograder_writes_gradescope_results(bundle, tmp_path, student):
                for t in results["tests"])
     assert {t["status"] for t in results["tests"]} <= {"passed", "failed"}
     assert {t["visibility"] for t in results["tests"]} == {"after_published"}
+    # Gradescope's spec: the top-level score is the submission's; tests carry their own
+    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
+    assert all(0 <= t["score"] <= t["max_score"] for t in results["tests"])
+    assert all((t["status"] == "passed") == (t["score"] == t["max_score"])
+               for t in results["tests"])
     total = sum(t["max_score"] for t in results["tests"])
     if student == "a2_correct":
         assert results["score"] == total == 32
