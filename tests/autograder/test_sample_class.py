@@ -144,11 +144,10 @@ ATTACKED = {
     "a2_hostile_write_others": "test_avgpool2d_backward",
     "a2_hostile_read_stdin": "test_convolve2d",
 }
-# the honest students graded a second time without the hostile ones
+# the honest students graded a second time without the hostile ones (a3 has none)
 HONEST_ALONE = {"a1_backprop": ["a1_correct", "a1_bug_softmax_overflow"],
                 "a2_convolution": ["a2_correct", "a2_bug_dx_without_flip",
-                                   "a2_partial_conv_only"],
-                "a3_cnns": ["a3_correct"]}
+                                   "a2_partial_conv_only"]}
 
 
 def _assignment(student: str) -> str:
@@ -269,7 +268,7 @@ def test_every_hostile_student_has_its_attacked_cell():
     assert all(cell in LOSSES[s] for s, cell in ATTACKED.items())
 
 
-@pytest.mark.parametrize("assignment", [pytest.param(a, marks=m) for a, m in MARKS.items()])
+@pytest.mark.parametrize("assignment", [pytest.param(a, marks=MARKS[a]) for a in HONEST_ALONE])
 def test_honest_students_score_the_same_without_the_hostile_ones(graded, assignment,
                                                                 tmp_path):
     _, report = graded(assignment)
