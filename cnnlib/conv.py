@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ._threads import run_blocks, scratch
+
 __all__ = [
     "conv2d_backward",
     "conv2d_backward_naive",
@@ -169,31 +171,79 @@ def conv2d_backward_naive(
     return dx, dw, dout.sum(axis=(0, 2, 3))
 
 
-# Images per block of the vectorized conv: the block's columns (about 4 MiB) stay in cache
-# between being written and being multiplied, and its buffers are reused block after block
-# instead of allocating (and page-faulting) one column matrix for the whole batch.
-_BLOCK_BYTES = 1 << 22
+# Images per block of the vectorized conv: a block's columns (about 2 MiB) stay in cache
+# between being written and being multiplied, and blocks go to different cores.
+_BLOCK_BYTES = 1 << 21
 
 
-def _fill_columns(
-    cols: np.ndarray, xp: np.ndarray, lo: int, hi: int, stride: tuple[int, int]
-) -> np.ndarray:
-    """im2col for images lo..hi-1 of the padded input xp (N, C, Hp, Wp), into ``cols``.
+class _Grid:
+    """Where each kernel tap of a conv layer reads, as one strided view of a flat array.
 
-    ``cols`` is a buffer (B, C, KH, KW, Ho, Wo) with B >= hi - lo; entry [i, c, a, b, r, s]
-    becomes xp[lo + i, c, r * sh + a, s * sw + b]. Returns the filled part as
-    (hi - lo, C*KH*KW, Ho*Wo): each row one kernel tap, laid out like an output map, so
-    W (F, C*KH*KW) @ columns lands directly in NCHW order.
+    Each padded input map is stored with ``rows`` rows of ``width = wg * sw`` columns (zeros
+    past the padding), and an image's maps one after another, flat. The output is computed
+    on a grid of ``gr x wg`` cells per map; cell (r, t) reads tap (a, b) at flat index
+    ``a*width + b + r*sh*width + t*sw`` of its map. For a fixed tap that is one strided view
+    of the whole image, and with sh == 1 (then gr = rows) a single run through every map,
+    so im2col and col2im copy long runs per tap instead of 32-float rows. Cells outside the
+    ho x wo output are junk (they wrap into the next row or map): the forward drops them
+    and the backward gives them zero gradient.
+    """
+
+    def __init__(self, x_shape: tuple, w_shape: tuple, stride: Pair, pad: Pair) -> None:
+        (self.sh, self.sw), (self.ph, self.pw) = _pair(stride, "stride"), _pair(pad, "pad")
+        _, self.c, self.h, self.w = x_shape
+        _, _, self.kh, self.kw = w_shape
+        self.ho = conv_output_size(self.h, self.kh, self.sh, self.ph)
+        self.wo = conv_output_size(self.w, self.kw, self.sw, self.pw)
+        self.wg = -(-(self.w + 2 * self.pw) // self.sw)  # padded width in strides, rounded up
+        self.width = self.wg * self.sw
+        # one spare row: the junk columns of the last output row read past the data
+        self.rows = max(self.h + 2 * self.ph, (self.ho - 1) * self.sh + self.kh) + 1
+        self.gr = self.rows if self.sh == 1 else self.ho
+        self.cells = self.gr * self.wg
+        self.map_size = self.rows * self.width
+        # the taps of the last map read up to kh rows past it
+        self.image_size = self.c * self.map_size + self.kh * self.width
+
+    def pad_into(self, flat: np.ndarray, x: np.ndarray) -> None:
+        """Write x (B, C, H, W) zero-padded onto the grid into ``flat`` (B, image_size)."""
+        flat.fill(0)
+        self.crop(flat)[...] = x
+
+    def crop(self, flat: np.ndarray) -> np.ndarray:
+        """The (B, C, H, W) data part of a flat (B, image_size) array, as a view."""
+        maps = flat[:, :self.c * self.map_size].reshape(-1, self.c, self.rows, self.width)
+        return maps[:, :, self.ph:self.ph + self.h, self.pw:self.pw + self.w]
+
+    def tap(self, flat: np.ndarray, a: int, b: int) -> np.ndarray:
+        """The (B, C, gr, wg) view of ``flat`` (B, image_size) that tap (a, b) multiplies."""
+        item = flat.itemsize
+        return np.lib.stride_tricks.as_strided(
+            flat[:, a * self.width + b:],
+            (flat.shape[0], self.c, self.gr, self.wg),
+            (flat.strides[0], self.map_size * item, self.sh * self.width * item,
+             self.sw * item),
+        )
+
+    def blocks(self, n: int, itemsize: int) -> list[tuple[int, int]]:
+        """Image ranges [lo, hi) whose columns take about _BLOCK_BYTES each."""
+        per_image = self.c * self.kh * self.kw * self.cells * itemsize
+        size = max(1, min(n, _BLOCK_BYTES // per_image))
+        return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
+
+
+def _fill_columns(cols: np.ndarray, flat: np.ndarray, grid: _Grid) -> np.ndarray:
+    """im2col of the images in ``flat`` (B, image_size) into ``cols`` (B, KH, KW, C, gr,
+    wg): entry [i, a, b, c, r, t] = padded x[i, c, r*sh + a, t*sw + b]. Returns it as
+    (B, KH*KW*C, gr*wg): each row one kernel tap of one channel laid out like an output
+    map, so W (F, KH*KW*C) @ columns lands directly in NCHW order.
     """
     # BEGIN SOLUTION a2_convolution
-    sh, sw = stride
-    kh, kw, ho, wo = cols.shape[2:]
-    block = cols[:hi - lo]
-    for a in range(kh):
-        for b in range(kw):
-            # one strided copy per kernel tap: whole rows of xp, no per-window work
-            block[:, :, a, b] = xp[lo:hi, :, a:a + sh * ho:sh, b:b + sw * wo:sw]
-    return block.reshape(hi - lo, -1, ho * wo)
+    for a in range(cols.shape[1]):
+        for b in range(cols.shape[2]):
+            # one copy per kernel tap: every map of the block at once, no per-window work
+            cols[:, a, b] = grid.tap(flat, a, b)
+    return cols.reshape(cols.shape[0], -1, grid.cells)
     # END SOLUTION
 
 
@@ -202,45 +252,50 @@ def conv2d_forward(
 ) -> tuple[np.ndarray, tuple]:
     """Conv layer forward, vectorized: im2col, then one matrix product per image.
 
-    Images are processed in blocks: the block's columns (B, C*KH*KW, Ho*Wo) are copied from
-    the padded input one kernel tap at a time, and W (F, C*KH*KW) @ columns is written
-    straight into the output (already NCHW, no transposed copies).
+    Images are processed in blocks, spread over the cores numpy's BLAS may use: a block's
+    columns (B, C*KH*KW, ho*wg) are copied from the padded input one kernel tap at a time
+    (see ``_Grid``), and W (F, C*KH*KW) @ columns gives the output already in NCHW order.
 
     Args:
         x: (N, C, H, W); w: (F, C, KH, KW); b: (F,); stride, pad: int or (h, w).
 
     Returns:
         out (N, F, Ho, Wo) with Ho = (H + 2 ph - KH) / sh + 1 (likewise Wo), in the float
-        dtype of x and w, and a cache (x, w, b, stride, pad, padded x) for
+        dtype of x and w, and a cache (x, w, b, stride, pad, padded flat x) for
         ``conv2d_backward``.
     """
     # BEGIN SOLUTION a2_convolution
     _check_conv_inputs(x, w, b)
-    (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(pad, "pad")
+    grid = _Grid(x.shape, w.shape, stride, pad)
     f, c, kh, kw = w.shape
-    n = x.shape[0]
-    ho = conv_output_size(x.shape[2], kh, sh, ph)
-    wo = conv_output_size(x.shape[3], kw, sw, pw)
     dtype = np.result_type(x, w)
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
-    block = max(1, min(n, _BLOCK_BYTES // (c * kh * kw * ho * wo * dtype.itemsize)))
-    cols = np.empty((block, c, kh, kw, ho, wo), dtype)
-    out = np.empty((n, f, ho * wo), dtype)
-    w_rows = w.reshape(f, -1).astype(dtype, copy=False)
-    for lo in range(0, n, block):
-        hi = min(n, lo + block)
-        np.matmul(w_rows, _fill_columns(cols, xp, lo, hi, (sh, sw)), out=out[lo:hi])
-    out += b.reshape(1, f, 1).astype(dtype, copy=False)
-    return out.reshape(n, f, ho, wo), (x, w, b, stride, pad, xp)
+    flat = np.empty((x.shape[0], grid.image_size), dtype)
+    out = np.empty((x.shape[0], f, grid.ho, grid.wo), dtype)
+    # rows of W in the columns' order: tap (a, b) first, then channel
+    w_rows = w.transpose(0, 2, 3, 1).reshape(f, -1).astype(dtype)
+    bias = b.reshape(1, f, 1, 1).astype(dtype, copy=False)
+
+    def forward_block(lo: int, hi: int) -> None:
+        m = hi - lo
+        grid.pad_into(flat[lo:hi], x[lo:hi])
+        cols = scratch("cols", (m, kh, kw, c, grid.gr, grid.wg), dtype)
+        products = scratch("products", (m, f, grid.gr, grid.wg), dtype)
+        np.matmul(w_rows, _fill_columns(cols, flat[lo:hi], grid),
+                  out=products.reshape(m, f, grid.cells))
+        # junk cells dropped
+        np.add(products[:, :, :grid.ho, :grid.wo], bias, out=out[lo:hi])
+
+    run_blocks(forward_block, grid.blocks(x.shape[0], dtype.itemsize))
+    return out, (x, w, b, stride, pad, flat)
     # END SOLUTION
 
 
 def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Conv layer backward, vectorized (the lecture's duality).
 
-    dw is the cross-correlation of the input with dout: per image, dout (F, Ho*Wo) times
-    the transposed columns. dx is the "full" convolution of dout with the kernel, formed
-    as columns W^T @ dout and added back one kernel tap at a time (col2im). db sums dout.
+    dw is the cross-correlation of the input with dout: per image, the columns times the
+    transposed dout. dx is the "full" convolution of dout with the kernel, formed as
+    columns W^T @ dout and added back one kernel tap at a time (col2im). db sums dout.
     The columns are rebuilt block by block from the cached padded input (cheaper than
     keeping a column matrix of the whole batch alive between the passes).
 
@@ -251,32 +306,39 @@ def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
         dx (N, C, H, W), dw (F, C, KH, KW), db (F,), in the float dtype of the inputs.
     """
     # BEGIN SOLUTION a2_convolution
-    x, w, _, stride, pad, xp = cache
-    (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(pad, "pad")
+    x, w, _, stride, pad, flat = cache
+    grid = _Grid(x.shape, w.shape, stride, pad)
     f, c, kh, kw = w.shape
-    n, _, ho, wo = dout.shape
     dtype = np.result_type(dout, x, w)
-    block = max(1, min(n, _BLOCK_BYTES // (c * kh * kw * ho * wo * dtype.itemsize)))
-    cols = np.empty((block, c, kh, kw, ho, wo), dtype)
-    dcols = np.empty((block, c * kh * kw, ho * wo), dtype)
-    dw_parts = np.empty((block, f, c * kh * kw), dtype)
-    dw = np.zeros((f, c * kh * kw), dtype)
-    dxp = np.zeros(xp.shape, dtype)
-    w_cols = w.reshape(f, -1).T.astype(dtype, copy=False)  # (C*KH*KW, F)
-    dout_rows = dout.reshape(n, f, ho * wo).astype(dtype, copy=False)
-    for lo in range(0, n, block):
-        hi = min(n, lo + block)
+    flat = flat.astype(dtype, copy=False)
+    dx = np.empty(x.shape, dtype)
+    w_cols = w.transpose(2, 3, 1, 0).reshape(-1, f).astype(dtype)  # (KH*KW*C, F)
+
+    def backward_block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         m = hi - lo
-        columns = _fill_columns(cols, xp, lo, hi, (sh, sw))
-        # dw += sum over the block of dout[i] @ columns[i]^T (BLAS reads the transpose)
-        np.matmul(dout_rows[lo:hi], columns.transpose(0, 2, 1), out=dw_parts[:m])
-        dw += dw_parts[:m].sum(axis=0)
-        np.matmul(w_cols, dout_rows[lo:hi], out=dcols[:m])
-        taps = dcols[:m].reshape(m, c, kh, kw, ho, wo)
+        # dout on the grid, zero in the junk cells so that they send nothing back
+        spread = scratch("dout", (m, f, grid.gr, grid.wg), dtype)
+        spread.fill(0)
+        spread[:, :, :grid.ho, :grid.wo] = dout[lo:hi]
+        spread = spread.reshape(m, f, grid.cells)
+        cols = scratch("cols", (m, kh, kw, c, grid.gr, grid.wg), dtype)
+        columns = _fill_columns(cols, flat[lo:hi], grid)
+        # dw^T of the block = sum_i columns[i] @ dout[i]^T (this order suits BLAS best)
+        dw_t = np.matmul(columns, spread.transpose(0, 2, 1)).sum(axis=0)
+        dcols = scratch("dcols", (m, kh * kw * c, grid.cells), dtype)
+        np.matmul(w_cols, spread, out=dcols)
+        taps = dcols.reshape(m, kh, kw, c, grid.gr, grid.wg)
+        dflat = scratch("dflat", (m, grid.image_size), dtype)
+        dflat.fill(0)
         for a in range(kh):
             for b in range(kw):
-                dxp[lo:hi, :, a:a + sh * ho:sh, b:b + sw * wo:sw] += taps[:, :, a, b]
-    dx = dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] if ph or pw else dxp
-    db = dout.sum(axis=(0, 2, 3)).astype(dtype, copy=False)
-    return np.ascontiguousarray(dx), dw.reshape(w.shape), db
+                grid.tap(dflat, a, b)[...] += taps[:, a, b]
+        dx[lo:hi] = grid.crop(dflat)
+        return dw_t, spread.sum(axis=(0, 2))
+
+    parts = run_blocks(backward_block, grid.blocks(x.shape[0], dtype.itemsize))
+    dw_t = np.sum([p[0] for p in parts], axis=0)  # (KH*KW*C, F)
+    dw = dw_t.T.reshape(f, kh, kw, c).transpose(0, 3, 1, 2)
+    db = np.sum([p[1] for p in parts], axis=0).astype(dtype, copy=False)
+    return dx, np.ascontiguousarray(dw), db
     # END SOLUTION
