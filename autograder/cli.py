@@ -7,7 +7,11 @@ import importlib
 import sys
 from pathlib import Path
 
-from .assignments import ASSIGNMENTS, UnknownAssignment, find_course_dir
+# jsonschema builds a grammar for its IRI formats at import (about 1 s of every command)
+# when rfc3987_syntax is installed; nbformat's schema uses no IRI format, so skip it.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+from .assignments import ASSIGNMENTS, UnknownAssignment, find_course_dir  # noqa: E402
 
 DESCRIPTION = """\
 cnn-course: a course on convolutional networks and backpropagation.

@@ -84,6 +84,13 @@ def _crash_result(job: Job, message: str) -> dict:
             "notebooks": notebooks}
 
 
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """fork where it is safe (Linux, where the sandbox runs), else a clean interpreter."""
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 def run(args: argparse.Namespace) -> int:
     course = find_course_dir(args.course_dir)
     submitted = args.submitted
@@ -106,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     feedback_dir = args.feedback or course / "feedback"
     cache_dir = Path(f"{gradebook_path}.cache") / args.assignment
     cache_dir.mkdir(parents=True, exist_ok=True)
-    # Opening an nbgrader gradebook runs alembic (seconds); do it while the workers grade.
+    # Opening an nbgrader gradebook takes seconds (importing nbgrader and SQLAlchemy): do
+    # it while the workers grade.
     opened: dict = {}
 
     def open_gradebook() -> None:
@@ -158,22 +166,27 @@ def run(args: argparse.Namespace) -> int:
 
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(students), initial=len(students) - len(pending),
-                   desc=f"grading {args.assignment}", unit="student",
-                   disable=args.quiet, file=sys.stderr)
         keys = {job.student: key for job, key in pending}
+
+        def progress_bar():
+            return tqdm(total=len(students), initial=len(students) - len(pending),
+                        desc=f"grading {args.assignment}", unit="student",
+                        disable=args.quiet, file=sys.stderr)
+
         if args.workers <= 1 or len(pending) <= 1:
+            bar = progress_bar()
             for job, key in pending:
                 finish(*_grade_in_worker(job), key)
                 bar.update()
         else:
-            # forkserver: workers start from a clean process, so the gradebook thread can
-            # run alongside without crossing a fork
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["autograder.grader.grading", "numpy", "cnnlib"])
-            opener.start()
-            with ProcessPoolExecutor(args.workers, mp_context=context) as pool:
+            # fork: workers start with everything this process has imported (a fresh
+            # interpreter would spend a second importing it again). They are all forked at
+            # the first submit, before the gradebook thread and the progress bar's monitor
+            # thread exist, so no thread is ever forked.
+            with ProcessPoolExecutor(args.workers, mp_context=_worker_context()) as pool:
                 futures = [pool.submit(_grade_in_worker, job) for job, _ in pending]
+                opener.start()
+                bar = progress_bar()
                 for future in as_completed(futures):
                     student, result = future.result()
                     finish(student, result, keys[student])

@@ -19,6 +19,35 @@ def ensure_alembic_on_path() -> None:
         os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
 
 
+def alembic_head() -> str:
+    """The schema revision that nbgrader stamps on a new gradebook, found in-process.
+
+    nbgrader asks for it by running ``alembic heads`` in a subprocess, which starts a whole
+    interpreter (about 3 s here); alembic's own API reads the same migration scripts.
+    """
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import _temp_alembic_ini
+
+    with _temp_alembic_ini("sqlite://") as ini:
+        head = ScriptDirectory.from_config(Config(ini)).get_current_head()
+    if not head:
+        raise RuntimeError("nbgrader's alembic migrations name no head revision")
+    return head
+
+
+def _open_gradebook(url: str):  # -> nbgrader.api.Gradebook
+    import nbgrader.api
+
+    # the only place nbgrader calls it is a new gradebook's version stamp
+    original = nbgrader.api.get_alembic_version
+    nbgrader.api.get_alembic_version = alembic_head
+    try:
+        return nbgrader.api.Gradebook(url)
+    finally:
+        nbgrader.api.get_alembic_version = original
+
+
 class GradebookWriter:
     """Writes auto scores into an nbgrader gradebook (SQLite by default), idempotently."""
 
@@ -26,12 +55,10 @@ class GradebookWriter:
         ensure_alembic_on_path()
         warnings.filterwarnings("ignore", module="nbgrader")
         warnings.filterwarnings("ignore", module="sqlalchemy")
-        from nbgrader.api import Gradebook
-
         self.url = f"sqlite:///{Path(db_path).resolve()}"
         self.assignment = assignment
         self.sources = sources
-        self.gradebook = Gradebook(self.url)
+        self.gradebook = _open_gradebook(self.url)
         self.gradebook.update_or_create_assignment(assignment)
         for notebook, info in sources.items():
             self.gradebook.update_or_create_notebook(notebook, assignment)
