@@ -220,3 +220,18 @@ def test_a_run_killed_halfway_keeps_its_records_and_the_next_completes_it(graded
     assert done_before <= recorded  # what was finished is in the gradebook
     assert main(run) == 0
     assert json.loads((tmp_path / "out.json").read_text()) == report
+
+
+def test_in_process_alembic_head_matches_nbgraders_subprocess(tmp_path):
+    """The gradebook's schema stamp must be the one nbgrader's own `alembic heads` reports,
+    or `nbgrader export` would try to migrate (or refuse) the gradebooks we write."""
+    import nbgrader.api
+
+    from autograder.grader.record import GradebookWriter, alembic_head, ensure_alembic_on_path
+
+    ensure_alembic_on_path()
+    assert alembic_head() == nbgrader.api.get_alembic_version()
+    GradebookWriter(tmp_path / "gradebook.db", "a2_convolution", {}).close()
+    with sqlite3.connect(tmp_path / "gradebook.db") as db:
+        (stamp,) = db.execute("select version_num from alembic_version").fetchone()
+    assert stamp == alembic_head()
