@@ -140,3 +140,22 @@ def test_maxpool_output_unchanged_by_a_shift_inside_the_window(seed, k, data):
     shifted = np.roll(x, (dr, dc), axis=(2, 3))  # nothing wraps: the spikes stay put
     np.testing.assert_array_equal(c.maxpool2d_forward(shifted, k)[0],
                                   c.maxpool2d_forward(x, k)[0])
+
+
+@pytest.mark.parametrize("x_shape,kernel,stride", CASES, ids=IDS)
+def test_maxpool_gradient_goes_where_a_loop_finds_the_first_maximum(x_shape, kernel, stride):
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 3, x_shape).astype(float)  # few values: ties in most windows
+    x[0, 0, :2, :2] = np.nan  # a window with NaNs matches no maximum: offset 0 by the rule
+    out, cache = c.maxpool2d_forward(x, kernel, stride)
+    dout = rng.integers(1, 9, out.shape).astype(float)
+    kh, kw = kernel if isinstance(kernel, tuple) else (kernel,) * 2
+    st_ = kernel if stride is None else stride
+    sh, sw = st_ if isinstance(st_, tuple) else (st_,) * 2
+    expected = np.zeros_like(x)
+    for n, ch, r, s in np.ndindex(out.shape):
+        window = x[n, ch, r * sh:r * sh + kh, s * sw:s * sw + kw]
+        hits = [(a, b) for a in range(kh) for b in range(kw) if window[a, b] == out[n, ch, r, s]]
+        a, b = hits[0] if hits else (0, 0)
+        expected[n, ch, r * sh + a, s * sw + b] += dout[n, ch, r, s]
+    np.testing.assert_array_equal(c.maxpool2d_backward(dout, cache), expected)
