@@ -199,7 +199,7 @@ class _Grid:
         self.width = self.wg * self.sw
         # junk cells of one map read into the next: harmless, they are dropped
         self.rows = max(self.h + 2 * self.ph, (self.ho - 1) * self.sh + self.kh)
-        self.gr = self.rows if self.sh == 1 else self.ho
+        self.gr = self.ho
         self.cells = self.gr * self.wg
         self.map_size = self.rows * self.width
         # the junk cells of the last map read up to kh rows past it
@@ -216,23 +216,29 @@ class _Grid:
         return maps[:, :, self.ph:self.ph + self.h, self.pw:self.pw + self.w]
 
     def tap(self, flat: np.ndarray, a: int, b: int) -> np.ndarray:
-        """The view of ``flat`` (B, image_size) that tap (a, b) multiplies: (B, C*gr*wg)
-        when sh == 1 (numpy runs a 2D view faster than the same 4D one), else
-        (B, C, gr, wg)."""
+        """The view of ``flat`` (B, image_size) that tap (a, b) multiplies: (B, C, gr*wg)
+        when sh == 1 (one run per map: numpy copies it much faster than the same 4D view),
+        else (B, C, gr, wg)."""
         item = flat.itemsize
         start = flat[:, a * self.width + b:]
         if self.sh == 1:
             return np.lib.stride_tricks.as_strided(
-                start, (flat.shape[0], self.c * self.cells), (flat.strides[0], self.sw * item))
+                start, (flat.shape[0], self.c, self.cells),
+                (flat.strides[0], self.map_size * item, self.sw * item))
         return np.lib.stride_tricks.as_strided(
             start, (flat.shape[0], self.c, self.gr, self.wg),
             (flat.strides[0], self.map_size * item, self.sh * self.width * item,
              self.sw * item),
         )
 
+    def taps(self, flat: np.ndarray) -> list[np.ndarray]:
+        """``tap(flat, a, b)`` for every tap in row-major order, made once per call (each
+        view costs microseconds of Python, held under the GIL; a block slices them)."""
+        return [self.tap(flat, a, b) for a in range(self.kh) for b in range(self.kw)]
+
     def tap_shape(self, m: int) -> tuple[int, ...]:
         """The shape of ``tap`` for m images."""
-        return (m, self.c * self.cells) if self.sh == 1 else (m, self.c, self.gr, self.wg)
+        return (m, self.c, self.cells) if self.sh == 1 else (m, self.c, self.gr, self.wg)
 
     def blocks(self, n: int, itemsize: int) -> list[tuple[int, int]]:
         """Image ranges [lo, hi) whose columns take about _BLOCK_BYTES each."""
@@ -241,19 +247,19 @@ class _Grid:
         return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
 
 
-def _fill_columns(cols: np.ndarray, flat: np.ndarray, grid: _Grid) -> np.ndarray:
-    """im2col of the images in ``flat`` (B, image_size) into ``cols`` (B, KH, KW, C, gr,
-    wg): entry [i, a, b, c, r, t] = padded x[i, c, r*sh + a, t*sw + b]. Returns it as
-    (B, KH*KW*C, gr*wg): each row one kernel tap of one channel laid out like an output
-    map, so W (F, KH*KW*C) @ columns lands directly in NCHW order.
+def _fill_columns(cols: np.ndarray, taps: list[np.ndarray], lo: int, grid: _Grid) -> np.ndarray:
+    """im2col of images lo .. lo+B of the padded batch whose tap views are ``taps`` (from
+    ``grid.taps``) into ``cols`` (B, KH, KW, C, gr, wg): entry [i, a, b, c, r, t] = padded
+    x[lo+i, c, r*sh + a, t*sw + b]. Returns it as (B, KH*KW*C, gr*wg): each row one kernel
+    tap of one channel laid out like an output map, so W (F, KH*KW*C) @ columns lands
+    directly in NCHW order.
     """
     # BEGIN SOLUTION a2_convolution
     m = cols.shape[0]
-    by_tap = cols.reshape(m, grid.kh, grid.kw, *grid.tap_shape(m)[1:])
-    for a in range(grid.kh):
-        for b in range(grid.kw):
-            # one copy per kernel tap: every map of the block at once, no per-window work
-            by_tap[:, a, b] = grid.tap(flat, a, b)
+    by_tap = cols.reshape(m, grid.kh * grid.kw, *grid.tap_shape(m)[1:])
+    for k, tap in enumerate(taps):
+        # one copy per kernel tap: every map of the block at once, no per-window work
+        by_tap[:, k] = tap[lo:lo + m]
     return cols.reshape(m, -1, grid.cells)
     # END SOLUTION
 
@@ -286,12 +292,14 @@ def conv2d_forward(
     w_rows = w.transpose(0, 2, 3, 1).reshape(f, -1).astype(dtype)
     bias = b.reshape(1, f, 1, 1).astype(dtype, copy=False)
 
+    taps = grid.taps(flat)
+
     def forward_block(lo: int, hi: int) -> None:
         m = hi - lo
         grid.pad_into(flat[lo:hi], x[lo:hi])
         cols = scratch("cols", (m, kh, kw, c, grid.gr, grid.wg), dtype)
         products = scratch("products", (m, f, grid.gr, grid.wg), dtype)
-        np.matmul(w_rows, _fill_columns(cols, flat[lo:hi], grid),
+        np.matmul(w_rows, _fill_columns(cols, taps, lo, grid),
                   out=products.reshape(m, f, grid.cells))
         # junk cells dropped
         np.add(products[:, :, :grid.ho, :grid.wo], bias, out=out[lo:hi])
@@ -324,6 +332,10 @@ def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
     flat = flat.astype(dtype, copy=False)
     dx = np.empty(x.shape, dtype)
     w_cols = w.transpose(2, 3, 1, 0).reshape(-1, f).astype(dtype)  # (KH*KW*C, F)
+    taps = grid.taps(flat)
+    # dx on the padded grid; each block clears and crops its own images
+    dflat = scratch("dflat", flat.shape, dtype)
+    dtaps = grid.taps(dflat)
 
     def backward_block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         m = hi - lo
@@ -333,18 +345,16 @@ def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
         spread[:, :, :grid.ho, :grid.wo] = dout[lo:hi]
         spread = spread.reshape(m, f, grid.cells)
         cols = scratch("cols", (m, kh, kw, c, grid.gr, grid.wg), dtype)
-        columns = _fill_columns(cols, flat[lo:hi], grid)
+        columns = _fill_columns(cols, taps, lo, grid)
         # dw^T of the block = sum_i columns[i] @ dout[i]^T (this order suits BLAS best)
         dw_t = np.matmul(columns, spread.transpose(0, 2, 1)).sum(axis=0)
         dcols = scratch("dcols", (m, kh * kw * c, grid.cells), dtype)
         np.matmul(w_cols, spread, out=dcols)
-        taps = dcols.reshape(m, kh, kw, *grid.tap_shape(m)[1:])
-        dflat = scratch("dflat", (m, grid.image_size), dtype)
-        dflat.fill(0)
-        for a in range(kh):
-            for b in range(kw):
-                grid.tap(dflat, a, b)[...] += taps[:, a, b]
-        dx[lo:hi] = grid.crop(dflat)
+        by_tap = dcols.reshape(m, kh * kw, *grid.tap_shape(m)[1:])
+        dflat[lo:hi].fill(0)
+        for k, dtap in enumerate(dtaps):
+            dtap[lo:hi] += by_tap[:, k]
+        dx[lo:hi] = grid.crop(dflat[lo:hi])
         return dw_t, spread.sum(axis=(0, 2))
 
     parts = run_blocks(backward_block, grid.blocks(x.shape[0], dtype.itemsize))
