@@ -181,12 +181,12 @@ class _Grid:
 
     Each padded input map is stored with ``rows`` rows of ``width = wg * sw`` columns (zeros
     past the padding), and an image's maps one after another, flat. The output is computed
-    on a grid of ``gr x wg`` cells per map; cell (r, t) reads tap (a, b) at flat index
+    on a grid of ``ho x wg`` cells per map; cell (r, t) reads tap (a, b) at flat index
     ``a*width + b + r*sh*width + t*sw`` of its map. For a fixed tap that is one strided view
-    of the whole image, and with sh == 1 (then gr = rows) a single run through every map,
-    so im2col and col2im copy long runs per tap instead of 32-float rows. Cells outside the
-    ho x wo output are junk (they wrap into the next row or map): the forward drops them
-    and the backward gives them zero gradient.
+    of the whole image, and with sh == 1 a single run through each map, so im2col and
+    col2im copy long runs per tap instead of 32-float rows. Cells in the columns past wo
+    are junk (they wrap into the next row or map): the forward drops them and the backward
+    gives them zero gradient.
     """
 
     def __init__(self, x_shape: tuple, w_shape: tuple, stride: Pair, pad: Pair) -> None:
@@ -199,8 +199,7 @@ class _Grid:
         self.width = self.wg * self.sw
         # junk cells of one map read into the next: harmless, they are dropped
         self.rows = max(self.h + 2 * self.ph, (self.ho - 1) * self.sh + self.kh)
-        self.gr = self.ho
-        self.cells = self.gr * self.wg
+        self.cells = self.ho * self.wg
         self.map_size = self.rows * self.width
         # the junk cells of the last map read up to kh rows past it
         self.image_size = self.c * self.map_size + self.kh * self.width
@@ -216,9 +215,9 @@ class _Grid:
         return maps[:, :, self.ph:self.ph + self.h, self.pw:self.pw + self.w]
 
     def tap(self, flat: np.ndarray, a: int, b: int) -> np.ndarray:
-        """The view of ``flat`` (B, image_size) that tap (a, b) multiplies: (B, C, gr*wg)
+        """The view of ``flat`` (B, image_size) that tap (a, b) multiplies: (B, C, ho*wg)
         when sh == 1 (one run per map: numpy copies it much faster than the same 4D view),
-        else (B, C, gr, wg)."""
+        else (B, C, ho, wg)."""
         item = flat.itemsize
         start = flat[:, a * self.width + b:]
         if self.sh == 1:
@@ -226,7 +225,7 @@ class _Grid:
                 start, (flat.shape[0], self.c, self.cells),
                 (flat.strides[0], self.map_size * item, self.sw * item))
         return np.lib.stride_tricks.as_strided(
-            start, (flat.shape[0], self.c, self.gr, self.wg),
+            start, (flat.shape[0], self.c, self.ho, self.wg),
             (flat.strides[0], self.map_size * item, self.sh * self.width * item,
              self.sw * item),
         )
@@ -238,7 +237,7 @@ class _Grid:
 
     def tap_shape(self, m: int) -> tuple[int, ...]:
         """The shape of ``tap`` for m images."""
-        return (m, self.c, self.cells) if self.sh == 1 else (m, self.c, self.gr, self.wg)
+        return (m, self.c, self.cells) if self.sh == 1 else (m, self.c, self.ho, self.wg)
 
     def blocks(self, n: int, itemsize: int) -> list[tuple[int, int]]:
         """Image ranges [lo, hi) whose columns take about _BLOCK_BYTES each."""
@@ -249,8 +248,8 @@ class _Grid:
 
 def _fill_columns(cols: np.ndarray, taps: list[np.ndarray], lo: int, grid: _Grid) -> np.ndarray:
     """im2col of images lo .. lo+B of the padded batch whose tap views are ``taps`` (from
-    ``grid.taps``) into ``cols`` (B, KH, KW, C, gr, wg): entry [i, a, b, c, r, t] = padded
-    x[lo+i, c, r*sh + a, t*sw + b]. Returns it as (B, KH*KW*C, gr*wg): each row one kernel
+    ``grid.taps``) into ``cols`` (B, KH, KW, C, ho, wg): entry [i, a, b, c, r, t] = padded
+    x[lo+i, c, r*sh + a, t*sw + b]. Returns it as (B, KH*KW*C, ho*wg): each row one kernel
     tap of one channel laid out like an output map, so W (F, KH*KW*C) @ columns lands
     directly in NCHW order.
     """
@@ -297,8 +296,8 @@ def conv2d_forward(
     def forward_block(lo: int, hi: int) -> None:
         m = hi - lo
         grid.pad_into(flat[lo:hi], x[lo:hi])
-        cols = scratch("cols", (m, kh, kw, c, grid.gr, grid.wg), dtype)
-        products = scratch("products", (m, f, grid.gr, grid.wg), dtype)
+        cols = scratch("cols", (m, kh, kw, c, grid.ho, grid.wg), dtype)
+        products = scratch("products", (m, f, grid.ho, grid.wg), dtype)
         np.matmul(w_rows, _fill_columns(cols, taps, lo, grid),
                   out=products.reshape(m, f, grid.cells))
         # junk cells dropped
@@ -340,11 +339,11 @@ def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
     def backward_block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         m = hi - lo
         # dout on the grid, zero in the junk cells so that they send nothing back
-        spread = scratch("dout", (m, f, grid.gr, grid.wg), dtype)
-        spread.fill(0)
-        spread[:, :, :grid.ho, :grid.wo] = dout[lo:hi]
+        spread = scratch("dout", (m, f, grid.ho, grid.wg), dtype)
+        spread[:, :, :, grid.wo:] = 0
+        spread[:, :, :, :grid.wo] = dout[lo:hi]
         spread = spread.reshape(m, f, grid.cells)
-        cols = scratch("cols", (m, kh, kw, c, grid.gr, grid.wg), dtype)
+        cols = scratch("cols", (m, kh, kw, c, grid.ho, grid.wg), dtype)
         columns = _fill_columns(cols, taps, lo, grid)
         # dw^T of the block = sum_i columns[i] @ dout[i]^T (this order suits BLAS best)
         dw_t = np.matmul(columns, spread.transpose(0, 2, 1)).sum(axis=0)
