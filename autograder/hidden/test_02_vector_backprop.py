@@ -15,28 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _checks import as_float, backward, close, raised
 
 import cnnlib
 
 pytestmark = pytest.mark.a1_backprop
-
-
-def _arr(value) -> np.ndarray:
-    return np.asarray(value, dtype=np.float64)
-
-
-def _close(a, b, tol: float = 1e-7) -> bool:
-    """Same shape and equal up to tol relative to the larger array's scale."""
-    a, b = _arr(a), _arr(b)
-    if a.shape != b.shape:
-        return False
-    scale = max(1.0, float(np.max(np.abs(b), initial=0.0)))
-    return bool(np.all(np.abs(a - b) <= tol * scale))
-
-
-def _raised(error: BaseException, name: str) -> bool:
-    """Whether error is (or, from the sandbox, reports) an exception of type ``name``."""
-    return type(error).__name__ == name or getattr(error, "type", None) == name
 
 
 def _np_function(student, *path):
@@ -56,39 +39,7 @@ def _np_function(student, *path):
 def _pair(result, name: str):
     assert isinstance(result, (tuple, list)) and len(result) == 2, (
         f"{name} should return the pair (out, cache), got {type(result).__name__}")
-    return _arr(result[0]), result[1]
-
-
-def _restored(value):
-    """A cache that crossed back as float64 data, with 0/1 arrays made bool, integers int.
-
-    Arrays returned by the student's process arrive as float64, so a mask or index array
-    kept in a cache loses its dtype on the way back. Used only to retry a backward call
-    that failed on that.
-    """
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size and bool(
-            np.all(np.isfinite(value)) and np.all(value == np.round(value))):
-        if np.all((value == 0) | (value == 1)):
-            return value.astype(bool)
-        return value.astype(np.int64)
-    if isinstance(value, tuple):
-        return tuple(_restored(v) for v in value)
-    if isinstance(value, list):
-        return [_restored(v) for v in value]
-    return value
-
-
-def _backward(student, name, dout, cache):
-    """student.<name>(dout, cache); retried with mask/index dtypes restored if that failed."""
-    try:
-        return getattr(student, name)(dout, cache)
-    except Exception as error:
-        if not (_raised(error, "IndexError") or _raised(error, "TypeError")):
-            raise
-        try:
-            return getattr(student, name)(dout, _restored(cache))
-        except Exception:
-            raise error from None
+    return as_float(result[0]), result[1]
 
 
 # --------------------------------------------------------------------------------------
@@ -98,7 +49,7 @@ def _backward(student, name, dout, cache):
 def _numerical(student, path, x, dout=None):
     f = _np_function(student, *path)
     args = (f, x) if dout is None else (f, x, dout)
-    grad = _arr(student.numerical_gradient(*args))
+    grad = as_float(student.numerical_gradient(*args))
     assert grad.shape == x.shape, (
         f"numerical_gradient of np.{'.'.join(path)} at x of shape {x.shape}: result shape "
         f"{grad.shape}, expected x's shape")
@@ -112,16 +63,16 @@ def test_numerical_gradient_elementwise(student):
     dout = rng.normal(size=(3, 4))
     grad = _numerical(student, ("tanh",), x, dout)
     want = (1 - np.tanh(x) ** 2) * dout
-    if _close(grad, 1 - np.tanh(x) ** 2, 1e-6):
+    if close(grad, 1 - np.tanh(x) ** 2, 1e-6):
         raise AssertionError("np.tanh with an upstream gradient: dout was ignored; the result is "
                              "d(sum(f(x) * dout))/dx")
-    assert _close(grad, want, 1e-7), "np.tanh on a (3, 4) array with dout: wrong values"
+    assert close(grad, want, 1e-7), "np.tanh on a (3, 4) array with dout: wrong values"
     x = rng.normal(size=(2, 3))
-    assert _close(_numerical(student, ("square",), x), 2 * x, 1e-7), (
+    assert close(_numerical(student, ("square",), x), 2 * x, 1e-7), (
         "np.square with dout=None (all ones): expected 2 x")
     x = rng.normal(size=(2, 2, 3))
     dout = rng.normal(size=(2, 2, 3))
-    assert _close(_numerical(student, ("sin",), x, dout), np.cos(x) * dout, 1e-7), (
+    assert close(_numerical(student, ("sin",), x, dout), np.cos(x) * dout, 1e-7), (
         "np.sin on a (2, 2, 3) array with dout: wrong values (every index of x, any rank)")
 
 
@@ -131,16 +82,16 @@ def test_numerical_gradient_full_jacobians_and_scalars(student):
     x = rng.normal(size=6)
     dout = rng.normal(size=6)
     want = np.cumsum(dout[::-1])[::-1]  # x_i reaches every output m >= i
-    assert _close(_numerical(student, ("cumsum",), x, dout), want, 1e-7), (
+    assert close(_numerical(student, ("cumsum",), x, dout), want, 1e-7), (
         "np.cumsum (every output depends on several inputs) with dout: wrong values; sum "
         "the change of ALL outputs, each weighted by its dout")
     x = rng.uniform(0.5, 2.0, size=4)
-    assert _close(_numerical(student, ("prod",), x), np.prod(x) / x, 1e-7), (
+    assert close(_numerical(student, ("prod",), x), np.prod(x) / x, 1e-7), (
         "np.prod (a scalar output, dout=None): expected prod(x) / x_i; is every entry put "
         "back after it was nudged? (else later entries are probed at a shifted point)")
     x = rng.normal(size=(3, 3)) + 2 * np.eye(3)
     want = np.linalg.det(x) * np.linalg.inv(x).T
-    assert _close(_numerical(student, ("linalg", "det"), x), want, 1e-6), (
+    assert close(_numerical(student, ("linalg", "det"), x), want, 1e-6), (
         "np.linalg.det of a 3x3 matrix (a scalar output): expected det(x) inv(x)^T")
 
 
@@ -156,7 +107,7 @@ def test_numerical_gradient_is_centred(student):
     assert error < 1e-8, f"np.exp at [4, -2, 0.5]: relative error {error:.1e} (default h = 1e-5)"
     x = np.full((1, 1, 1, 1), 0.3)
     grad = _numerical(student, ("exp",), x, np.full((1, 1, 1, 1), -2.0))
-    assert _close(grad, -2.0 * np.exp(x), 1e-8), "a (1, 1, 1, 1) input with dout -2: wrong value"
+    assert close(grad, -2.0 * np.exp(x), 1e-8), "a (1, 1, 1, 1) input with dout -2: wrong value"
 
 
 # --------------------------------------------------------------------------------------
@@ -184,7 +135,7 @@ def test_relu_backward_lecture_example(student):
     x = np.array([1.0, -2.0, 3.0, -1.0])
     dout = np.array([4.0, -1.0, 5.0, 9.0])
     _, cache = _pair(student.relu_forward(x), "relu_forward")
-    dx = _arr(_backward(student, "relu_backward", dout, cache))
+    dx = as_float(backward(student, "relu_backward", dout, cache))
     assert dx.shape == (4,), f"the lecture's x: dx has shape {dx.shape}, expected (4,)"
     if np.array_equal(dx, dout * (dout > 0)):
         raise AssertionError("x = [1, -2, 3, -1], dout = [4, -1, 5, 9]: dx = [4, 0, 5, 9]: the "
@@ -194,7 +145,7 @@ def test_relu_backward_lecture_example(student):
     assert np.array_equal(dx, [4.0, 0.0, 5.0, 0.0]), (
         f"the lecture's example: dx = {dx.tolist()}, expected [4, 0, 5, 0]")
     _, cache = _pair(student.relu_forward(np.array([[0.0, 0.5, -0.5]])), "relu_forward")
-    dx = _arr(_backward(student, "relu_backward", np.array([[2.0, 2.0, 2.0]]), cache))
+    dx = as_float(backward(student, "relu_backward", np.array([[2.0, 2.0, 2.0]]), cache))
     assert np.array_equal(dx, [[0.0, 2.0, 0.0]]), (
         f"x = [0, 0.5, -0.5], dout 2: dx = {dx.tolist()}, expected [0, 2, 0] (0 at x == 0)")
 
@@ -206,15 +157,16 @@ def test_relu_backward_against_reference_and_numeric(student):
         x = rng.normal(size=shape)
         dout = rng.normal(size=shape)
         _, cache = _pair(student.relu_forward(x), "relu_forward")
-        dx = _arr(_backward(student, "relu_backward", dout, cache))
+        dx = as_float(backward(student, "relu_backward", dout, cache))
         assert dx.shape == x.shape, f"x of shape {shape}: dx has shape {dx.shape}"
         assert np.array_equal(dx, cnnlib.relu_backward(dout, cnnlib.relu_forward(x)[1])), (
             f"x of shape {shape}: dx should be dout where x > 0 and 0 elsewhere")
     x = np.array([[0.7, -1.3, 2.2], [-0.4, 0.9, -2.5]])
     dout = rng.normal(size=x.shape)
-    dx = _arr(_backward(student, "relu_backward", dout, student.relu_forward(x)[1]))
-    numeric = cnnlib.numerical_gradient(lambda v: _arr(student.relu_forward(v)[0]), x.copy(), dout)
-    assert _close(dx, numeric, 1e-6), (
+    dx = as_float(backward(student, "relu_backward", dout, student.relu_forward(x)[1]))
+    numeric = cnnlib.numerical_gradient(
+        lambda v: as_float(student.relu_forward(v)[0]), x.copy(), dout)
+    assert close(dx, numeric, 1e-6), (
         "relu_backward disagrees with centred differences of relu_forward")
 
 
@@ -245,7 +197,7 @@ def test_sigmoid_forward_values_and_extremes(student):
 def test_sigmoid_backward_lecture_gate(student):
     x = np.array([1.0, -0.5, 2.0])
     _, cache = _pair(student.sigmoid_forward(x), "sigmoid_forward")
-    dx = _arr(_backward(student, "sigmoid_backward", np.ones(3), cache))
+    dx = as_float(backward(student, "sigmoid_backward", np.ones(3), cache))
     sig = 1 / (1 + np.exp(-x))
     assert dx.shape == (3,), f"dx has shape {dx.shape}, expected (3,)"
     if np.allclose(dx, (1 - x) * x):
@@ -266,16 +218,16 @@ def test_sigmoid_backward_against_reference_and_numeric(student):
         x = rng.normal(scale=2.5, size=shape)
         dout = rng.normal(size=shape)
         _, cache = _pair(student.sigmoid_forward(x), "sigmoid_forward")
-        dx = _arr(_backward(student, "sigmoid_backward", dout, cache))
+        dx = as_float(backward(student, "sigmoid_backward", dout, cache))
         assert dx.shape == x.shape, f"x of shape {shape}: dx has shape {dx.shape}"
         want = cnnlib.sigmoid_backward(dout, cnnlib.sigmoid_forward(x)[1])
-        assert _close(dx, want, 1e-9), f"x of shape {shape}: dx should be dout (1 - sigma) sigma"
+        assert close(dx, want, 1e-9), f"x of shape {shape}: dx should be dout (1 - sigma) sigma"
     x = rng.normal(size=(2, 4))
     dout = rng.normal(size=x.shape)
-    dx = _arr(_backward(student, "sigmoid_backward", dout, student.sigmoid_forward(x)[1]))
-    numeric = cnnlib.numerical_gradient(lambda v: _arr(student.sigmoid_forward(v)[0]),
+    dx = as_float(backward(student, "sigmoid_backward", dout, student.sigmoid_forward(x)[1]))
+    numeric = cnnlib.numerical_gradient(lambda v: as_float(student.sigmoid_forward(v)[0]),
         x.copy(), dout)
-    assert _close(dx, numeric, 1e-7), (
+    assert close(dx, numeric, 1e-7), (
         "sigmoid_backward disagrees with centred differences of sigmoid_forward")
 
 
@@ -292,7 +244,7 @@ def _affine_forward(student, x, w, b):
     try:
         return _pair(student.affine_forward(x, w, b), "affine_forward")
     except Exception as error:
-        if x.ndim > 2 and _raised(error, "ValueError"):
+        if x.ndim > 2 and raised(error, "ValueError"):
             raise AssertionError(
                 f"affine_forward(x {x.shape}, w {w.shape}) raised a ValueError: is x reshaped to "
                 f"(N, D) = ({x.shape[0]}, {w.shape[0]}) before the product?") from None
@@ -310,9 +262,9 @@ def test_affine_forward_matrices(student):
         x, w, b = rng.normal(size=(n, d)), rng.normal(size=(d, m)), rng.normal(size=m)
         out, _ = _affine_forward(student, x, w, b)
         assert out.shape == (n, m), f"x ({n}, {d}), w ({d}, {m}): out has shape {out.shape}"
-        if _close(out, x @ w, 1e-9) and not _close(b, 0 * b):
+        if close(out, x @ w, 1e-9) and not close(b, 0 * b):
             raise AssertionError(f"x ({n}, {d}), w ({d}, {m}): the bias b was not added")
-        assert _close(out, x @ w + b, 1e-9), f"x ({n}, {d}), w ({d}, {m}): out should be x w + b"
+        assert close(out, x @ w + b, 1e-9), f"x ({n}, {d}), w ({d}, {m}): out should be x w + b"
 
 
 @pytest.mark.grade(grade_id="test_affine_forward", points=1)
@@ -326,16 +278,16 @@ def test_affine_forward_flattens_any_rank(student):
         assert out.shape == (shape[0], m), (
             f"x {shape} flattened to ({shape[0]}, {d}), w ({d}, {m}): out has shape {out.shape}, "
             f"expected ({shape[0]}, {m})")
-        assert _close(out, cnnlib.affine_forward(x, w, b)[0], 1e-9), (
+        assert close(out, cnnlib.affine_forward(x, w, b)[0], 1e-9), (
             f"x {shape}: wrong values; each example is flattened in C order (x.reshape(N, -1))")
 
 
 def _affine_grads(student, x, w, b, dout):
     _, cache = _affine_forward(student, x, w, b)
-    result = _backward(student, "affine_backward", dout, cache)
+    result = backward(student, "affine_backward", dout, cache)
     assert isinstance(result, (tuple, list)) and len(result) == 3, (
         "affine_backward should return (dx, dw, db)")
-    return [_arr(g) for g in result]
+    return [as_float(g) for g in result]
 
 
 @pytest.mark.grade(grade_id="test_affine_backward", points=1)
@@ -370,7 +322,7 @@ def test_affine_backward_any_rank(student):
         assert dw.shape == (d, m), f"x {shape}: dw has shape {dw.shape}, expected ({d}, {m})"
         want = cnnlib.affine_backward(dout, cnnlib.affine_forward(x, w, b)[1])
         for name, got, ref in zip(("dx", "dw", "db"), (dx, dw, db), want, strict=True):
-            assert _close(got, ref, 1e-9), f"x {shape}, w ({d}, {m}): wrong {name}"
+            assert close(got, ref, 1e-9), f"x {shape}, w ({d}, {m}): wrong {name}"
 
 
 @pytest.mark.grade(grade_id="test_affine_backward", points=1)
@@ -379,22 +331,22 @@ def test_affine_backward_bias_sum_and_numeric(student):
     x, w, b = rng.normal(size=(5, 3)), rng.normal(size=(3, 4)), rng.normal(size=4)
     dout = rng.normal(size=(5, 4))
     dx, dw, db = _affine_grads(student, x, w, b, dout)
-    if _close(db, dout.mean(axis=0), 1e-9):
+    if close(db, dout.mean(axis=0), 1e-9):
         raise AssertionError("db is the mean of dout over the batch: the bias is copied into "
                              "every row, so its gradients add up (sum)")
-    assert _close(db, dout.sum(axis=0), 1e-9), "db should be the sum of dout over the batch"
+    assert close(db, dout.sum(axis=0), 1e-9), "db should be the sum of dout over the batch"
     x, w, b = rng.normal(size=(2, 2, 2)), rng.normal(size=(4, 3)), rng.normal(size=3)
     dout = rng.normal(size=(2, 3))
     dx, dw, db = _affine_grads(student, x, w, b, dout)
-    checks = [("dx", dx, lambda v: _arr(student.affine_forward(v, w, b)[0]), x),
-              ("dw", dw, lambda v: _arr(student.affine_forward(x, v, b)[0]), w),
-              ("db", db, lambda v: _arr(student.affine_forward(x, w, v)[0]), b)]
+    checks = [("dx", dx, lambda v: as_float(student.affine_forward(v, w, b)[0]), x),
+              ("dw", dw, lambda v: as_float(student.affine_forward(x, v, b)[0]), w),
+              ("db", db, lambda v: as_float(student.affine_forward(x, w, v)[0]), b)]
     for name, got, forward, point in checks:
         assert got.shape == point.shape, (
             f"{name} has shape {got.shape}, expected {point.shape}: a gradient has the shape "
             "of its variable")
         numeric = cnnlib.numerical_gradient(forward, point.copy(), dout)
-        assert _close(got, numeric, 1e-6), (
+        assert close(got, numeric, 1e-6), (
             f"{name} disagrees with centred differences of your affine_forward")
 
 
@@ -406,9 +358,9 @@ def _loss(student, scores, y):
     result = student.softmax_cross_entropy(scores, np.asarray(y, dtype=np.int64))
     assert isinstance(result, (tuple, list)) and len(result) == 2, (
         "softmax_cross_entropy should return (loss, dscores)")
-    loss = _arr(result[0])
+    loss = as_float(result[0])
     assert loss.size == 1, f"the loss should be one number (the batch mean), got shape {loss.shape}"
-    dscores = _arr(result[1])
+    dscores = as_float(result[1])
     assert dscores.shape == np.shape(scores), (
         f"dscores has shape {dscores.shape}, expected scores' {np.shape(scores)}")
     return float(loss.reshape(())), dscores
@@ -420,7 +372,7 @@ def test_softmax_small_examples_and_averaging(student):
     assert abs(loss - np.log(1 + np.exp(-1) + np.exp(-2))) < 1e-10, (
         f"scores [1, 2, 3], true class 2: loss {loss}, expected -log softmax = 0.4076")
     p = np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum()
-    assert _close(dscores, [p - [0, 0, 1]], 1e-10), "dscores should be softmax - onehot(y) (over N)"
+    assert close(dscores, [p - [0, 0, 1]], 1e-10), "dscores should be softmax - onehot(y) (over N)"
     for c in (2, 7, 100):
         loss, _ = _loss(student, np.full((4, c), 0.3), np.arange(4) % c)
         assert abs(loss - np.log(c)) < 1e-10, (
@@ -432,9 +384,9 @@ def test_softmax_small_examples_and_averaging(student):
     if abs(loss - 3 * want_loss) < 1e-9:
         raise AssertionError("a batch of 3: the loss is the SUM over the batch; average it (/ N)")
     assert abs(loss - want_loss) < 1e-10, f"a batch of 3: loss {loss}, expected {want_loss}"
-    if _close(dscores, 3 * want_d, 1e-9):
+    if close(dscores, 3 * want_d, 1e-9):
         raise AssertionError("a batch of 3: dscores was not divided by N (the loss is a mean)")
-    assert _close(dscores, want_d, 1e-9), "a batch of 3: wrong dscores"
+    assert close(dscores, want_d, 1e-9), "a batch of 3: wrong dscores"
 
 
 @pytest.mark.grade(grade_id="test_softmax_cross_entropy", points=1)
@@ -447,7 +399,7 @@ def test_softmax_large_scores(student):
             raise AssertionError(
                 f"scores around {shift:g} gave nan or inf: np.exp overflowed (or the sum "
                 "underflowed to 0); subtract each row's maximum first")
-        assert abs(loss - want_loss) < 1e-8 and _close(dscores, want_d, 1e-8), (
+        assert abs(loss - want_loss) < 1e-8 and close(dscores, want_d, 1e-8), (
             f"scores around {shift:g}: softmax does not change when a constant is subtracted "
             "from a row, so the result must equal that of the unshifted scores")
     rows = np.array([[1000.0, 1001.0, 999.0], [-1000.0, -1001.0, -999.0]])
@@ -457,7 +409,7 @@ def test_softmax_large_scores(student):
         raise AssertionError(
             "one row around +1000 and one around -1000 gave nan or inf: subtract each ROW's "
             "own maximum (axis=1), not the maximum of the whole batch")
-    assert abs(loss - want_loss) < 1e-8 and _close(dscores, want_d, 1e-8), (
+    assert abs(loss - want_loss) < 1e-8 and close(dscores, want_d, 1e-8), (
         "one row around +1000 and one around -1000: wrong loss or dscores")
     loss, _ = _loss(student, np.array([[0.0, 800.0]]), [0])
     assert np.isfinite(loss), (
@@ -476,10 +428,10 @@ def test_softmax_against_reference_and_numeric(student):
         want_loss, want_d = cnnlib.softmax_cross_entropy(scores, y)
         assert abs(loss - want_loss) < 1e-9 * max(1.0, want_loss), (
             f"N={n}, C={c}: loss {loss}, expected {want_loss}")
-        assert _close(dscores, want_d, 1e-9), f"N={n}, C={c}: wrong dscores"
+        assert close(dscores, want_d, 1e-9), f"N={n}, C={c}: wrong dscores"
     scores = rng.normal(size=(3, 4))
     y = np.array([3, 0, 0])
     _, dscores = _loss(student, scores, y)
     numeric = cnnlib.numerical_gradient(lambda s: _loss(student, s, y)[0], scores.copy())
-    assert _close(dscores, numeric, 1e-6), (
+    assert close(dscores, numeric, 1e-6), (
         "dscores disagrees with centred differences of your loss")

@@ -10,29 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _checks import as_float, backward, close, int_pair, raises_value_error
 
 import cnnlib
 
 pytestmark = pytest.mark.a2_convolution
-
-
-def _arr(value) -> np.ndarray:
-    return np.asarray(value, dtype=np.float64)
-
-
-def _close(a, b, tol: float = 1e-7) -> bool:
-    """Same shape and equal up to tol relative to the larger array's scale."""
-    a, b = _arr(a), _arr(b)
-    if a.shape != b.shape:
-        return False
-    scale = max(1.0, float(np.max(np.abs(b), initial=0.0)))
-    return bool(np.all(np.abs(a - b) <= tol * scale))
-
-
-def _pair(value) -> tuple[int, int]:
-    if isinstance(value, (tuple, list)):
-        return int(value[0]), int(value[1])
-    return int(value), int(value)
 
 
 def _two(result, what: str, names: str) -> tuple:
@@ -44,48 +26,8 @@ def _two(result, what: str, names: str) -> tuple:
     return tuple(result)
 
 
-def _ints_restored(value):
-    """A cache that crossed back as plain data, with integer-valued float arrays made ints.
-
-    Arrays coming back from the student's process arrive as float64; a cache that holds
-    integer indices (e.g. the argmax of each pooling window) then cannot be used as indices
-    when it is passed back. Used only to retry a backward call that failed on that.
-    """
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size and bool(
-            np.all(np.isfinite(value)) and np.all(value == np.round(value))):
-        return value.astype(np.int64)
-    if isinstance(value, tuple):
-        return tuple(_ints_restored(v) for v in value)
-    if isinstance(value, list):
-        return [_ints_restored(v) for v in value]
-    return value
-
-
-def _backward(student, name, dout, cache):
-    """student.<name>(dout, cache); retried with integer arrays restored if indexing failed."""
-    try:
-        return getattr(student, name)(dout, cache)
-    except (IndexError, TypeError) as error:
-        if not isinstance(cache, (tuple, list)):
-            raise
-        try:
-            return getattr(student, name)(dout, _ints_restored(cache))
-        except Exception:
-            raise error from None
-
-
 def _flip(w: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(w[..., ::-1, ::-1])
-
-
-def _raises_value_error(call) -> tuple[bool, str]:
-    """(raised a ValueError?, what happened) for a call that should refuse its arguments."""
-    try:
-        result = call()
-    except Exception as error:  # the sandbox may re-raise the student's error as its own type
-        text = f"{type(error).__name__}: {error}"
-        return "ValueError" in text, text
-    return False, f"returned {result!r}"
 
 
 # --------------------------------------------------------------------------------------
@@ -136,8 +78,8 @@ def test_output_size_refuses_what_does_not_fit(student):
                       ((8, 3, 2, 1), "(8 + 2 - 3) / 2 is not a whole number"),
                       ((2, 3, 1, 0), "the kernel is larger than the input"),
                       ((1, 5, 1, 1), "the kernel is larger than the padded input")]:
-        assert _raises_value_error(lambda a=args: cnnlib.conv_output_size(*a))[0]
-        ok, what = _raises_value_error(lambda a=args: student.conv_output_size(*a))
+        assert raises_value_error(lambda a=args: cnnlib.conv_output_size(*a))[0]
+        ok, what = raises_value_error(lambda a=args: student.conv_output_size(*a))
         assert ok, f"conv_output_size{args} {what}; expected a ValueError: {why}"
 
 
@@ -168,13 +110,13 @@ def _check_2d(student, name: str, other: str):
     for x_shape, k_shape, scale in IMAGE_CASES:
         x, k = scale * rng.normal(size=x_shape), rng.normal(size=k_shape)
         want = reference(x, k)
-        got = _arr(getattr(student, name)(x, k))
+        got = as_float(getattr(student, name)(x, k))
         assert got.shape == want.shape, f"{name}: image {x_shape}, kernel {k_shape}: " + (
             _shape_hint(got.shape, x_shape, k_shape))
-        if _close(got, want):
+        if close(got, want):
             continue
         setup = f"{name}: image {x_shape}, kernel {k_shape}"
-        if _close(got, wrong(x, k)):
+        if close(got, wrong(x, k)):
             raise AssertionError(
                 f"{setup}: the result is the "
                 + ("convolution" if other == "convolve2d" else "cross-correlation")
@@ -183,7 +125,7 @@ def _check_2d(student, name: str, other: str):
                    if name == "cross_correlate2d" else
                    "kernel: convolution flips the kernel (rotate by 180 degrees) first"))
         one_axis = [np.ascontiguousarray(k[::-1]), np.ascontiguousarray(k[:, ::-1])]
-        if name == "convolve2d" and any(_close(got, reference(x, k1)) for k1 in one_axis):
+        if name == "convolve2d" and any(close(got, reference(x, k1)) for k1 in one_axis):
             raise AssertionError(f"{setup}: the kernel was flipped along one axis only; "
                                  "rotating by 180 degrees flips rows and columns")
         raise AssertionError(f"{setup}: wrong values (largest error "
@@ -194,16 +136,16 @@ def _check_2d(student, name: str, other: str):
 
 @pytest.mark.grade(grade_id="test_cross_correlate2d", points=1)
 def test_cross_correlation_of_the_lecture_patch_is_65(student):
-    got = _arr(student.cross_correlate2d(PATCH, SOBEL))
+    got = as_float(student.cross_correlate2d(PATCH, SOBEL))
     assert got.shape == (1, 1), _shape_hint(got.shape, (3, 3), (3, 3))
     assert got[0, 0] != -65.0, "got -65, expected 65: the kernel was flipped (that is convolution)"
     assert np.isclose(got[0, 0], 65.0), f"got {got[0, 0]}, expected the lecture's 65"
     # on a wider image the kernel must slide: the patch at column 0, then its mirror image
     wide = np.concatenate([PATCH, PATCH[:, ::-1]], axis=1)  # (3, 6)
     want = cnnlib.cross_correlate2d(wide, SOBEL)
-    got = _arr(student.cross_correlate2d(wide, SOBEL))
+    got = as_float(student.cross_correlate2d(wide, SOBEL))
     assert got.shape == (1, 4), _shape_hint(got.shape, (3, 6), (3, 3))
-    assert _close(got, want), f"on a (3, 6) image: got {got}, expected {want}"
+    assert close(got, want), f"on a (3, 6) image: got {got}, expected {want}"
 
 
 @pytest.mark.grade(grade_id="test_cross_correlate2d", points=1)
@@ -218,16 +160,16 @@ def test_convolving_a_delta_gives_the_kernel_back(student):
         kh, kw = k.shape
         delta = np.zeros((2 * kh - 1, 2 * kw - 1))
         delta[kh - 1, kw - 1] = 1.0
-        got = _arr(student.convolve2d(delta, k))
+        got = as_float(student.convolve2d(delta, k))
         assert got.shape == k.shape, _shape_hint(got.shape, delta.shape, k.shape)
-        assert not (_close(got, k[::-1, ::-1]) and not _close(k, k[::-1, ::-1])), (
+        assert not (close(got, k[::-1, ::-1]) and not close(k, k[::-1, ::-1])), (
             f"convolving a single bright pixel with {k.tolist()} gave the flipped kernel: "
             "that is cross-correlation; convolution flips the kernel first, so a delta gives "
             "the kernel back")
-        assert _close(got, k), (
+        assert close(got, k), (
             f"convolving a single bright pixel with the kernel {k.tolist()} gave "
             f"{got.tolist()}; convolution of a delta reproduces the kernel")
-    got = _arr(student.convolve2d(PATCH, SOBEL))
+    got = as_float(student.convolve2d(PATCH, SOBEL))
     assert got.shape == (1, 1) and np.isclose(got[0, 0], -65.0), (
         f"convolve2d(patch, K') = {got.ravel()}, expected -65: flip(K') = -K'")
 
@@ -256,28 +198,28 @@ FORWARD_CASES = [  # (x shape, w shape, stride, pad)
 
 def _forward_hint(x, w, b, stride, pad, got) -> str:
     flipped = cnnlib.conv2d_forward(x, _flip(w), b, stride=stride, pad=pad)[0]
-    if _close(got, flipped):
+    if close(got, flipped):
         return "the kernel was flipped: a conv layer computes cross-correlation"
-    if np.any(b) and _close(got, cnnlib.conv2d_forward(x, w, np.zeros_like(b), stride=stride,
+    if np.any(b) and close(got, cnnlib.conv2d_forward(x, w, np.zeros_like(b), stride=stride,
                                                        pad=pad)[0]):
         return "the bias is missing: add b[f] to every pixel of output channel f"
-    if _close(got, cnnlib.conv2d_forward(x, w, b, stride=stride, pad=pad)[0] + b.sum()
+    if close(got, cnnlib.conv2d_forward(x, w, b, stride=stride, pad=pad)[0] + b.sum()
               - b[None, :, None, None]):
         return "every channel got the sum of all biases: channel f gets b[f] only"
-    (sh, sw), (ph, pw) = _pair(stride), _pair(pad)
+    (sh, sw), (ph, pw) = int_pair(stride), int_pair(pad)
     if (sh, ph) != (sw, pw):
         try:
             swapped = cnnlib.conv2d_forward(x, w, b, stride=(sw, sh), pad=(pw, ph))[0]
         except ValueError:  # the swapped setting does not fit this input
             swapped = None
-        if swapped is not None and _close(got, swapped):
+        if swapped is not None and close(got, swapped):
             return "stride and pad pairs are (rows, columns): the two were swapped"
     return ("wrong values: out[n, f, r, q] = b[f] + sum over c, a, b of "
             "x_pad[n, c, r*sh + a, q*sw + b] * w[f, c, a, b]")
 
 
 def _forward_shape_hint(x, w, stride, pad, got_shape, want_shape) -> str:
-    (sh, sw), (ph, pw) = _pair(stride), _pair(pad)
+    (sh, sw), (ph, pw) = int_pair(stride), int_pair(pad)
     n, _, h, wd = x.shape
     f, _, kh, kw = w.shape
     where = f"output shape {got_shape}, expected {want_shape}"
@@ -302,17 +244,17 @@ def _check_forward(student, name: str, cases, seed: int, scale: float = 1.0):
         want = cnnlib.conv2d_forward(x, w, b, stride=stride, pad=pad)[0]
         out, _ = _two(getattr(student, name)(x, w, b, stride=stride, pad=pad), name,
                       "out, cache")
-        got = _arr(out)
+        got = as_float(out)
         setup = f"{name}(x {x_shape}, w {w_shape}, stride={stride}, pad={pad})"
         assert got.shape == want.shape, f"{setup}: " + _forward_shape_hint(
             x, w, stride, pad, got.shape, want.shape)
-        assert _close(got, want), f"{setup}: " + _forward_hint(x, w, b, stride, pad, got)
+        assert close(got, want), f"{setup}: " + _forward_hint(x, w, b, stride, pad, got)
 
 
 def _check_lecture_layer(student, name: str):
     x, w = PATCH.reshape(1, 1, 3, 3), SOBEL.reshape(1, 1, 3, 3)
     out, _ = _two(getattr(student, name)(x, w, np.array([5.0])), name, "out, cache")
-    got = _arr(out)
+    got = as_float(out)
     assert got.shape == (1, 1, 1, 1), f"the lecture's patch and K': output shape {got.shape}, " \
         "expected (1, 1, 1, 1)"
     value = got.ravel()[0]
@@ -340,10 +282,10 @@ def test_naive_layer_with_defaults_and_large_values(student):
     x, w, b = 1e6 * rng.normal(size=(1, 2, 5, 4)), rng.normal(size=(3, 2, 2, 2)), rng.normal(size=3)
     out, _ = _two(student.conv2d_forward_naive(x, w, b), "conv2d_forward_naive", "out, cache")
     want = cnnlib.conv2d_forward(x, w, b)[0]
-    got = _arr(out)
+    got = as_float(out)
     assert got.shape == want.shape, "with the defaults (stride=1, pad=0): " + (
         _forward_shape_hint(x, w, 1, 0, got.shape, want.shape))
-    assert _close(got, want, 1e-9), "inputs of size ~1e6 with the defaults: " + _forward_hint(
+    assert close(got, want, 1e-9), "inputs of size ~1e6 with the defaults: " + _forward_hint(
         x, w, b, 1, 0, got)
 
 
@@ -384,9 +326,9 @@ BACKWARD_CASES = [  # (x shape, w shape, stride, pad)
 def _student_backward(student, x, w, b, stride, pad, dout):
     out, cache = _two(student.conv2d_forward(x, w, b, stride=stride, pad=pad),
                       "conv2d_forward", "out, cache")
-    grads = _two(_backward(student, "conv2d_backward", dout, cache), "conv2d_backward",
+    grads = _two(backward(student, "conv2d_backward", dout, cache), "conv2d_backward",
                  "dx, dw, db")
-    return tuple(_arr(g) for g in grads)
+    return tuple(as_float(g) for g in grads)
 
 
 def _backward_cases(seed: int, cases=BACKWARD_CASES):
@@ -409,15 +351,15 @@ def test_backward_of_the_lecture_patch(student):
     assert dx.shape == x.shape and dw.shape == w.shape and db.shape == (1,), (
         f"shapes dx {dx.shape}, dw {dw.shape}, db {db.shape}; expected those of x {x.shape}, "
         f"w {w.shape}, b (1,)")
-    assert _close(dw, 2 * x), ("one output pixel with dL/dy = 2: dw should be 2 * the patch "
+    assert close(dw, 2 * x), ("one output pixel with dL/dy = 2: dw should be 2 * the patch "
                                "(each weight multiplied one pixel)")
-    assert not _close(dx, 2 * _flip(w)), (
+    assert not close(dx, 2 * _flip(w)), (
         "one output pixel with dL/dy = 2: dx came out as 2 * K' rotated by 180 degrees; "
         "pixel x(a, b) was multiplied by k(a, b), so dx = 2 * K' as it is (a flip in dx "
         "that the lecture's formula does not have, or a missing one)")
-    assert _close(dx, 2 * w), ("one output pixel with dL/dy = 2: dx should be 2 * K' (each "
+    assert close(dx, 2 * w), ("one output pixel with dL/dy = 2: dx should be 2 * K' (each "
                                "pixel was multiplied by one weight)")
-    assert _close(db, [2.0]), f"db = {db}, expected [2.]: the bias gets the upstream gradient"
+    assert close(db, [2.0]), f"db = {db}, expected [2.]: the bias gets the upstream gradient"
 
 
 @pytest.mark.grade(grade_id="test_conv2d_backward", points=2)
@@ -425,16 +367,16 @@ def test_backward_dx_is_a_convolution_of_dout_with_the_kernel(student):
     for x, w, b, stride, pad, dout, (dx_ref, _, _) in _backward_cases(330):
         dx = _student_backward(student, x, w, b, stride, pad, dout)[0]
         setup = _setup(x, w, stride, pad)
+        padded_hw = tuple(n + 2 * p for n, p in zip(x.shape[2:], int_pair(pad), strict=True))
         assert dx.shape == x.shape, (
             f"{setup}: dx has shape {dx.shape}, expected x's {x.shape}"
             + (" (crop the padding off: the padded zeros are not inputs)"
-               if dx.shape[2:] == (x.shape[2] + 2 * _pair(pad)[0], x.shape[3] + 2 * _pair(pad)[1])
-               else ""))
-        if _close(dx, dx_ref):
+               if dx.shape[2:] == padded_hw else ""))
+        if close(dx, dx_ref):
             continue
         unflipped = cnnlib.conv2d_backward(
             dout, cnnlib.conv2d_forward(x, _flip(w), b, stride=stride, pad=pad)[1])[0]
-        if _close(dx, unflipped):
+        if close(dx, unflipped):
             raise AssertionError(
                 f"{setup}: dx is missing the flip: backwards is a convolution of dout with the "
                 "kernel, i.e. cross-correlation of the padded dout with the FLIPPED kernel")
@@ -442,7 +384,7 @@ def test_backward_dx_is_a_convolution_of_dout_with_the_kernel(student):
             f"{setup}: dx is wrong (largest error {np.max(np.abs(dx - dx_ref)):.3g}); "
             "dL/dx(r', c') sums dout(r' - a, c' - b) k(a, b) over the kernel and the "
             "output channels"
-            + ("; with a stride, dout's entries sit S apart" if _pair(stride) != (1, 1) else ""))
+            + ("; with a stride, dout's entries sit S apart" if int_pair(stride) != (1, 1) else ""))
 
 
 @pytest.mark.grade(grade_id="test_conv2d_backward", points=1)
@@ -451,12 +393,12 @@ def test_backward_dw_is_a_cross_correlation_of_input_and_dout(student):
         dw = _student_backward(student, x, w, b, stride, pad, dout)[1]
         setup = _setup(x, w, stride, pad)
         assert dw.shape == w.shape, f"{setup}: dw has shape {dw.shape}; it must match w {w.shape}"
-        if _close(dw, dw_ref):
+        if close(dw, dw_ref):
             continue
-        if _close(dw, _flip(dw_ref)):
+        if close(dw, _flip(dw_ref)):
             raise AssertionError(f"{setup}: dw is flipped: dL/dk(a, b) = sum dout(r, c) "
                                  "x(r + a, c + b), a cross-correlation, no flip")
-        if _close(dw * x.shape[0], dw_ref):
+        if close(dw * x.shape[0], dw_ref):
             raise AssertionError(f"{setup}: dw was averaged over the batch; sum it (the loss "
                                  "already carries any averaging in dout)")
         raise AssertionError(f"{setup}: dw is wrong (largest error "
@@ -471,12 +413,12 @@ def test_backward_db_sums_dout(student):
         setup = _setup(x, w, stride, pad)
         assert db.shape == b.shape, (
             f"{setup}: db has shape {db.shape}, expected b's {b.shape}: one number per kernel")
-        if _close(db, db_ref):
+        if close(db, db_ref):
             continue
-        if _close(db, dout.mean(axis=(0, 2, 3))):
+        if close(db, dout.mean(axis=(0, 2, 3))):
             raise AssertionError(f"{setup}: db is the mean of dout; the bias feeds every "
                                  "output pixel, so its gradient is the sum")
-        if _close(db, dout.sum(axis=(2, 3))[0]) or _close(db, dout.sum(axis=(0, 1))):
+        if close(db, dout.sum(axis=(2, 3))[0]) or close(db, dout.sum(axis=(0, 1))):
             raise AssertionError(f"{setup}: db summed over the wrong axes: sum dout over "
                                  "examples and positions, axis=(0, 2, 3)")
         raise AssertionError(f"{setup}: db = {db}, expected {db_ref}")
@@ -493,12 +435,12 @@ def test_backward_agrees_with_numerical_gradients_of_your_forward(student):
     def forward(**kw):
         args = {"x": x, "w": w, "b": b, **kw}
         out = student.conv2d_forward(args["x"], args["w"], args["b"], stride=stride, pad=pad)
-        return _arr(_two(out, "conv2d_forward", "out, cache")[0])
+        return as_float(_two(out, "conv2d_forward", "out, cache")[0])
 
     for name, value, got in (("dx", x, dx), ("dw", w, dw), ("db", b, db)):
         key = name[1:]
         num = cnnlib.numerical_gradient(lambda v, k=key: forward(**{k: v}), value.copy(), dout)
-        assert got.shape == num.shape and _close(got, num, 1e-6), (
+        assert got.shape == num.shape and close(got, num, 1e-6), (
             f"{name} does not match the numerical gradient of your own conv2d_forward "
             f"(x {x.shape}, w {w.shape}, stride={stride}, pad={pad}): the backward pass must "
             "differentiate exactly what the forward pass computes")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _checks import as_float, backward, close, int_pair
 
 import cnnlib
 
@@ -32,62 +33,13 @@ CASES = [
 ]
 
 
-def _arr(value) -> np.ndarray:
-    return np.asarray(value, dtype=np.float64)
-
-
-def _close(a, b, tol: float = 1e-7) -> bool:
-    """Same shape and equal up to tol relative to the larger array's scale."""
-    a, b = _arr(a), _arr(b)
-    if a.shape != b.shape:
-        return False
-    scale = max(1.0, float(np.max(np.abs(b), initial=0.0)))
-    return bool(np.all(np.abs(a - b) <= tol * scale))
-
-
-def _pair(value) -> tuple[int, int]:
-    if isinstance(value, (tuple, list)):
-        return int(value[0]), int(value[1])
-    return int(value), int(value)
-
-
-def _ints_restored(value):
-    """A cache that crossed back as plain data, with integer-valued float arrays made ints.
-
-    Arrays coming back from the student's process arrive as float64; a cache that holds
-    integer indices (e.g. the argmax of each pooling window) then cannot be used as indices
-    when it is passed back. Used only to retry a backward call that failed on that.
-    """
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size and bool(
-            np.all(np.isfinite(value)) and np.all(value == np.round(value))):
-        return value.astype(np.int64)
-    if isinstance(value, tuple):
-        return tuple(_ints_restored(v) for v in value)
-    if isinstance(value, list):
-        return [_ints_restored(v) for v in value]
-    return value
-
-
-def _backward(student, name, dout, cache):
-    """student.<name>(dout, cache); retried with integer arrays restored if indexing failed."""
-    try:
-        return getattr(student, name)(dout, cache)
-    except (IndexError, TypeError) as error:
-        if not isinstance(cache, (tuple, list)):
-            raise
-        try:
-            return getattr(student, name)(dout, _ints_restored(cache))
-        except Exception:
-            raise error from None
-
-
 def _forward(student, name, x, kernel_size, stride):
     """Call the student's forward with stride left out when it is None (testing the default)."""
     fn = getattr(student, name)
     result = fn(x, kernel_size) if stride is None else fn(x, kernel_size, stride)
     assert isinstance(result, (tuple, list)) and len(result) == 2, (
         f"{name} should return a pair (out, cache); got {type(result).__name__}")
-    return _arr(result[0]), result[1]
+    return as_float(result[0]), result[1]
 
 
 def _reference(name, x, kernel_size, stride):
@@ -101,7 +53,7 @@ def _setup(name, x, kernel_size, stride) -> str:
 
 
 def _shape_hint(x_shape, kernel_size, stride, got, want) -> str:
-    kh, kw = _pair(kernel_size)
+    kh, kw = int_pair(kernel_size)
     n, c, h, w = x_shape
     where = f"output shape {got}, expected {want}"
     if stride is None and got == (n, c, h - kh + 1, w - kw + 1):
@@ -109,7 +61,7 @@ def _shape_hint(x_shape, kernel_size, stride, got, want) -> str:
                 "not to 1")
     if stride is not None and got == (n, c, h - kh + 1, w - kw + 1):
         return f"{where}: is the stride used?"
-    if stride is not None and _pair(stride) != (kh, kw) and got == (
+    if stride is not None and int_pair(stride) != (kh, kw) and got == (
             n, c, (h - kh) // kh + 1, (w - kw) // kw + 1):
         return f"{where}: the stride passed in was ignored (kernel_size used instead)"
     if got[:2] != (n, c):
@@ -144,19 +96,19 @@ def _check_forward(student, name, kind, seed, cases=CASES):
         setup = _setup(name, x, kernel_size, stride)
         assert got.shape == want.shape, f"{setup}: " + _shape_hint(
             shape, kernel_size, stride, got.shape, want.shape)
-        if _close(got, want):
+        if close(got, want):
             continue
-        kh, kw = _pair(kernel_size)
+        kh, kw = int_pair(kernel_size)
         hint = "wrong values"
-        if name == "avgpool2d_forward" and _close(got, want * kh * kw):
+        if name == "avgpool2d_forward" and close(got, want * kh * kw):
             hint = f"these are the window sums: divide by kh * kw = {kh * kw}"
-        elif name == "maxpool2d_forward" and _close(got, np.maximum(want, 0.0)):
+        elif name == "maxpool2d_forward" and close(got, np.maximum(want, 0.0)):
             hint = ("windows whose values are all negative gave 0: start the maximum from "
                     "the window's values (or -inf), not from 0")
-        elif name == "maxpool2d_forward" and _close(
+        elif name == "maxpool2d_forward" and close(
                 got, cnnlib.avgpool2d_forward(x, kernel_size, stride or kernel_size)[0]):
             hint = "that is the average: max pooling takes the largest value of each window"
-        elif shape[1] > 1 and _close(got, np.broadcast_to(
+        elif shape[1] > 1 and close(got, np.broadcast_to(
                 _reference(name, x.max(axis=1, keepdims=True), kernel_size, stride)[0],
                 want.shape)):
             hint = "channels were mixed: pool every channel of every example on its own"
@@ -171,7 +123,7 @@ def test_maxpool_of_the_lecture_window_and_the_default_stride(student):
     x = np.arange(16.0).reshape(1, 1, 4, 4)
     got, _ = _forward(student, "maxpool2d_forward", x, 2, None)
     assert got.shape == (1, 1, 2, 2), _shape_hint(x.shape, 2, None, got.shape, (1, 1, 2, 2))
-    assert _close(got[0, 0], [[5.0, 7.0], [13.0, 15.0]]), (
+    assert close(got[0, 0], [[5.0, 7.0], [13.0, 15.0]]), (
         f"2x2 max pooling of arange(16) as 4x4 gave {got[0, 0].tolist()}, expected "
         "[[5, 7], [13, 15]]")
 
@@ -214,8 +166,8 @@ def _route(x, kernel_size, stride, dout, rule):
     rule: "first" (the convention), "last" (last maximum), "all" (every tied maximum gets
     it), "split" (tied maxima share it), "window" (every element of the window gets it).
     """
-    kh, kw = _pair(kernel_size)
-    sh, sw = _pair(kernel_size if stride is None else stride)
+    kh, kw = int_pair(kernel_size)
+    sh, sw = int_pair(kernel_size if stride is None else stride)
     dx = np.zeros_like(x)
     n_ex, channels, out_h, out_w = dout.shape
     for n in range(n_ex):
@@ -239,7 +191,7 @@ def _route(x, kernel_size, stride, dout, rule):
 
 def _student_max_backward(student, x, kernel_size, stride, dout):
     _, cache = _forward(student, "maxpool2d_forward", x, kernel_size, stride)
-    return _arr(_backward(student, "maxpool2d_backward", dout, cache))
+    return as_float(backward(student, "maxpool2d_backward", dout, cache))
 
 
 def _check_max_backward(student, kind, seed, cases=CASES):
@@ -252,7 +204,7 @@ def _check_max_backward(student, kind, seed, cases=CASES):
         got = _student_max_backward(student, x, kernel_size, stride, dout)
         setup = _setup("maxpool2d_backward after maxpool2d_forward", x, kernel_size, stride)
         assert got.shape == x.shape, f"{setup}: dx has shape {got.shape}, expected x's {x.shape}"
-        if _close(got, want):
+        if close(got, want):
             continue
         hints = {
             "window": "the gradient went to every element of the window: max routes it to "
@@ -265,13 +217,13 @@ def _check_max_backward(student, kind, seed, cases=CASES):
                     "first one in row-major order (np.argmax of the flattened window)",
         }
         for rule, hint in hints.items():
-            if _close(got, _route(x, kernel_size, stride, dout, rule)):
+            if close(got, _route(x, kernel_size, stride, dout, rule)):
                 raise AssertionError(f"{setup}: {hint}")
-        if _close(got, _route(x, kernel_size, stride, np.ones_like(dout), "first")):
+        if close(got, _route(x, kernel_size, stride, np.ones_like(dout), "first")):
             raise AssertionError(f"{setup}: the maxima got 1 instead of the upstream gradient "
                                  "dout: multiply by it (chain rule)")
-        sh, sw = _pair(kernel_size if stride is None else stride)
-        kh, kw = _pair(kernel_size)
+        sh, sw = int_pair(kernel_size if stride is None else stride)
+        kh, kw = int_pair(kernel_size)
         overlap = " (windows overlap here: gradients of one input add up)" if (
             sh < kh or sw < kw) else ""
         raise AssertionError(f"{setup}: dx is wrong{overlap} (largest error "
@@ -285,11 +237,11 @@ def test_maxpool_backward_routes_the_lecture_gradient_to_the_200(student):
     want = np.zeros((1, 1, 3, 3))
     want[0, 0, 0, 0] = 2.5
     assert got.shape == want.shape, f"dx has shape {got.shape}, expected x's (1, 1, 3, 3)"
-    assert not _close(got, np.full_like(want, 2.5)), (
+    assert not close(got, np.full_like(want, 2.5)), (
         "the gradient went to every element of the window: max routes it to the 200 only")
-    assert not _close(got, np.full_like(want, 2.5 / 9)), (
+    assert not close(got, np.full_like(want, 2.5 / 9)), (
         "the gradient was spread as for an average: max routes all of it to the 200")
-    assert _close(got, want), f"got {got[0, 0].tolist()}, expected 2.5 on the 200, 0 elsewhere"
+    assert close(got, want), f"got {got[0, 0].tolist()}, expected 2.5 on the 200, 0 elsewhere"
 
 
 @pytest.mark.grade(grade_id="test_maxpool2d_backward", points=1)
@@ -308,12 +260,12 @@ def test_maxpool_backward_sends_ties_to_the_first_maximum(student):
     want[0, 1, 0, 1] = 3.0  # three 3s: the first in row-major order is at (0, 1)
     want[0, 1, 0, 2] = 4.0  # 1, 1, 1, 0: the first 1
     assert got.shape == x.shape, f"dx has shape {got.shape}, expected x's {x.shape}"
-    assert not _close(got, _route(x, 2, None, dout, "window")), (
+    assert not close(got, _route(x, 2, None, dout, "window")), (
         "the gradient went to every element of the window: max routes it to one input")
     assert np.isclose(got.sum(), dout.sum()), (
         f"dx sums to {got.sum():g}, dout to {dout.sum():g}: with tied maxima the gradient was "
         "sent to more than one input (or split); it must go, whole, to one input per window")
-    assert _close(got, want), (
+    assert close(got, want), (
         f"ties: got {got[0].tolist()}, expected {want[0].tolist()} (the first maximum in "
         "row-major order of each window, as np.argmax of the flattened window)")
     _check_max_backward(student, "ties", 412)
@@ -332,7 +284,8 @@ def test_maxpool_backward_adds_up_over_overlapping_windows(student):
         f"got {got[0, 0].tolist()}: the centre 9 wins all four windows, expected 1+2+3+4 = 10 "
         "there and 0 elsewhere")
     _check_max_backward(student, "distinct", 413,
-                        [c for c in CASES if c[2] is not None and _pair(c[2])[0] < _pair(c[1])[0]]
+                        [c for c in CASES
+                         if c[2] is not None and int_pair(c[2])[0] < int_pair(c[1])[0]]
                         + [((2, 3, 6, 6), (3, 3), (1, 1)), ((1, 1, 7, 7), 3, 2)])
 
 
@@ -348,18 +301,18 @@ def _check_avg_backward(student, seed, cases=CASES):
         dout = rng.normal(size=out.shape)
         want = cnnlib.avgpool2d_backward(dout, cache)
         _, student_cache = _forward(student, "avgpool2d_forward", x, kernel_size, stride)
-        got = _arr(_backward(student, "avgpool2d_backward", dout, student_cache))
+        got = as_float(backward(student, "avgpool2d_backward", dout, student_cache))
         setup = _setup("avgpool2d_backward after avgpool2d_forward", x, kernel_size, stride)
         assert got.shape == x.shape, f"{setup}: dx has shape {got.shape}, expected x's {x.shape}"
-        if _close(got, want):
+        if close(got, want):
             continue
-        kh, kw = _pair(kernel_size)
-        if _close(got, want * kh * kw):
+        kh, kw = int_pair(kernel_size)
+        if close(got, want * kh * kw):
             raise AssertionError(f"{setup}: every input got the whole upstream gradient; the "
                                  f"average divides by kh * kw = {kh * kw}, so does its gradient")
-        if _close(got, want / (kh * kw)):
+        if close(got, want / (kh * kw)):
             raise AssertionError(f"{setup}: the gradient was divided by kh * kw twice")
-        sh, sw = _pair(kernel_size if stride is None else stride)
+        sh, sw = int_pair(kernel_size if stride is None else stride)
         overlap = " (windows overlap here: add the shares, do not overwrite)" if (
             sh < kh or sw < kw) else ""
         raise AssertionError(f"{setup}: dx is wrong{overlap} (largest error "
@@ -369,12 +322,12 @@ def _check_avg_backward(student, seed, cases=CASES):
 @pytest.mark.grade(grade_id="test_avgpool2d_backward", points=1)
 def test_avgpool_backward_spreads_the_lecture_gradient(student):
     _, cache = _forward(student, "avgpool2d_forward", PATCH.reshape(1, 1, 3, 3), 3, None)
-    got = _arr(_backward(student, "avgpool2d_backward", np.full((1, 1, 1, 1), 9.0), cache))
+    got = as_float(backward(student, "avgpool2d_backward", np.full((1, 1, 1, 1), 9.0), cache))
     assert got.shape == (1, 1, 3, 3), f"dx has shape {got.shape}, expected x's (1, 1, 3, 3)"
-    assert not _close(got, np.full((1, 1, 3, 3), 9.0)), (
+    assert not close(got, np.full((1, 1, 3, 3), 9.0)), (
         "every input got the whole upstream gradient 9: the average divides by 9, so each "
         "input gets 9 / 9 = 1")
-    assert _close(got, np.ones((1, 1, 3, 3))), (
+    assert close(got, np.ones((1, 1, 3, 3))), (
         f"got {got[0, 0].tolist()}, expected 1 everywhere (9 spread evenly over 9 inputs)")
 
 
@@ -390,13 +343,13 @@ def test_avgpool_backward_agrees_with_numerical_gradients_of_your_forward(studen
         x = rng.normal(size=shape)
         out, cache = _forward(student, "avgpool2d_forward", x, kernel_size, stride)
         dout = rng.normal(size=out.shape)
-        got = _arr(_backward(student, "avgpool2d_backward", dout, cache))
+        got = as_float(backward(student, "avgpool2d_backward", dout, cache))
 
         def forward(v, k=kernel_size, s=stride):
             return _forward(student, "avgpool2d_forward", v, k, s)[0]
 
         num = cnnlib.numerical_gradient(forward, x.copy(), dout)
-        assert got.shape == x.shape and _close(got, num, 1e-6), (
+        assert got.shape == x.shape and close(got, num, 1e-6), (
             f"{_setup('avgpool2d_backward', x, kernel_size, stride)}: dx does not match the "
             "numerical gradient of your own avgpool2d_forward"
             + (" (windows overlap: add the shares)" if stride == 1 else ""))

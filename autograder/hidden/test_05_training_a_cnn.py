@@ -12,19 +12,11 @@ import math
 
 import numpy as np
 import pytest
+from _checks import as_float, close
 
 import cnnlib
 
 pytestmark = pytest.mark.a3_cnns
-
-
-def _arr(value) -> np.ndarray:
-    return np.asarray(value, dtype=np.float64)
-
-
-def _close(a, b, tol: float = 1e-7) -> bool:
-    a, b = _arr(a), _arr(b)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=tol, atol=tol))
 
 
 def _pair(result, names: str, what: str) -> tuple[np.ndarray, ...]:
@@ -33,7 +25,7 @@ def _pair(result, names: str, what: str) -> tuple[np.ndarray, ...]:
         f"{what} should return a tuple ({names}); got {type(result).__name__}"
         + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")
     )
-    return tuple(_arr(r) for r in result)
+    return tuple(as_float(r) for r in result)
 
 
 # --------------------------------------------------------------------------------------
@@ -42,16 +34,16 @@ def _pair(result, names: str, what: str) -> tuple[np.ndarray, ...]:
 
 def _momentum_hint(w, dw, v, lr, mu, w_new, v_new) -> str:
     hints = []
-    if _close(v_new, mu * v + lr * dw):
+    if close(v_new, mu * v + lr * dw):
         hints.append("the velocity adds +lr * dw: it should move against the gradient, "
                      "v_new = momentum * v - lr * dw")
-    if _close(w_new, w - (mu * v - lr * dw)):
+    if close(w_new, w - (mu * v - lr * dw)):
         hints.append("w_new subtracts the velocity; the velocity already points downhill, "
                      "so w_new = w + v_new")
-    if _close(w_new, w + v) or _close(w_new, w - lr * dw):
+    if close(w_new, w + v) or close(w_new, w - lr * dw):
         hints.append("w_new uses the old velocity (or plain SGD): update v first, then "
                      "step w with the new velocity")
-    if _close(v_new, v - lr * dw) or _close(v_new, mu * (v - lr * dw)):
+    if close(v_new, v - lr * dw) or close(v_new, mu * (v - lr * dw)):
         hints.append("the momentum factor multiplies the wrong term: only the old "
                      "velocity decays, v_new = momentum * v - lr * dw")
     return "; ".join(hints) or "compare with v_new = momentum * v - lr * dw, w_new = w + v_new"
@@ -79,7 +71,7 @@ def _check_momentum_case(student, rng, shape, lr, mu):
     assert w_new.shape == shape and v_new.shape == shape, (
         f"w_new {w_new.shape} and v_new {v_new.shape} should both have the shape of w {shape}"
     )
-    ok = _close(w_new, expected_w) and _close(v_new, expected_v)
+    ok = close(w_new, expected_w) and close(v_new, expected_v)
     assert ok, (f"momentum step wrong (lr={lr}, momentum={mu}): "
                 + _momentum_hint(w, dw, v, lr, mu, w_new, v_new))
 
@@ -102,7 +94,7 @@ def test_constant_gradient_reaches_terminal_velocity(student):
     ref_w, ref_v = np.zeros(3), np.zeros(3)
     for _ in range(150):
         ref_w, ref_v = cnnlib.sgd_momentum_update(ref_w, g, ref_v, lr=0.05, momentum=0.9)
-    assert _close(w, ref_w, 1e-6), "the weights drift away from the momentum rule over 150 steps"
+    assert close(w, ref_w, 1e-6), "the weights drift away from the momentum rule over 150 steps"
 
 
 @pytest.mark.grade(grade_id="test_sgd_momentum_update", points=0.5)
@@ -113,7 +105,7 @@ def test_momentum_large_and_zero_gradients(student):
     w_new, v_new = _pair(student.sgd_momentum_update(w, dw, v, lr=1e-3, momentum=0.8),
                          "w_new, v_new", "sgd_momentum_update")
     expected_w, expected_v = cnnlib.sgd_momentum_update(w, dw, v, lr=1e-3, momentum=0.8)
-    assert _close(v_new, expected_v, 1e-9) and _close(w_new, expected_w, 1e-9), (
+    assert close(v_new, expected_v, 1e-9) and close(w_new, expected_w, 1e-9), (
         "wrong result for large weights and gradients, or where dw = 0 (there the velocity "
         "only decays: v_new = momentum * v): "
         + _momentum_hint(w, dw, v, 1e-3, 0.8, w_new, v_new)
@@ -151,7 +143,7 @@ def _adam_hint(w, dw, m, v, t, lr, b1, b2, eps, got_w) -> str:
             return ("w_new has inf or nan: with t = 0 the bias correction divides by "
                     "1 - beta**0 = 0; t counts steps from 1")
         for name, wrong in _adam_variants(w, dw, m, v, t, lr, b1, b2, eps).items():
-            if _close(got_w, wrong, 1e-6):
+            if close(got_w, wrong, 1e-6):
                 return name
     return "compare each line with the update rule in the notebook"
 
@@ -179,7 +171,7 @@ def _check_first_adam_step(student, rng, scale):
         f"shapes {w_new.shape}, {m_new.shape}, {v_new.shape}; all should be {w.shape}"
     )
     expected = cnnlib.adam_update(w, dw, zeros, zeros, 1, lr=0.01)[0]
-    assert _close(w_new, expected, 1e-6), (
+    assert close(w_new, expected, 1e-6), (
         f"first step (t=1, gradients of size ~{scale:g}) should move each weight by lr = "
         "0.01 against the sign of its gradient; "
         + _adam_hint(w, dw, zeros, zeros, 1, 0.01, 0.9, 0.999, 1e-8, w_new)
@@ -204,15 +196,15 @@ def _check_adam_chain(student, rng, shape, kw):
         before = (w, m, v)
         w, m, v = _run_adam(student, w, dw, m, v, t, **kw)
         ref_w, ref_m, ref_v = cnnlib.adam_update(ref_w, dw, ref_m, ref_v, t, **full)
-        assert _close(m, ref_m, 1e-6), (
+        assert close(m, ref_m, 1e-6), (
             f"m_new wrong at step t={t}: return the raw first moment "
             "beta1 * m + (1 - beta1) * dw (not bias-corrected; that is only for the step)"
         )
-        assert _close(v, ref_v, 1e-6), (
+        assert close(v, ref_v, 1e-6), (
             f"v_new wrong at step t={t}: return the raw second moment "
             "beta2 * v + (1 - beta2) * dw**2 (not bias-corrected, not square-rooted)"
         )
-        assert _close(w, ref_w, 1e-6), (
+        assert close(w, ref_w, 1e-6), (
             f"w_new wrong at step t={t} ({', '.join(f'{k}={x}' for k, x in kw.items())}): "
             + _adam_hint(*before[:1], dw, *before[1:], t, full["lr"], full["beta1"],
                          full["beta2"], full["eps"], w)
@@ -227,7 +219,7 @@ def test_adam_eps_is_added_outside_the_square_root(student):
     zeros = np.zeros(2)
     w_new, _, _ = _run_adam(student, w, dw, zeros, zeros, 1, lr=0.1)
     expected = cnnlib.adam_update(w, dw, zeros, zeros, 1, lr=0.1)[0]
-    assert _close(w_new, expected, 1e-6), (
+    assert close(w_new, expected, 1e-6), (
         "with tiny gradients eps decides the step: "
         + _adam_hint(w, dw, zeros, zeros, 1, 0.1, 0.9, 0.999, 1e-8, w_new)
     )
@@ -243,10 +235,10 @@ def test_adam_late_step_and_zero_gradient(student):
     dw = np.zeros(3)
     got = _run_adam(student, w, dw, m, v, 5000)
     expected = cnnlib.adam_update(w, dw, m, v, 5000)
-    assert _close(got[1], expected[1]) and _close(got[2], expected[2]), (
+    assert close(got[1], expected[1]) and close(got[2], expected[2]), (
         "with dw = 0 the moments should only decay: m_new = beta1 * m, v_new = beta2 * v"
     )
-    assert _close(got[0], expected[0], 1e-6), (
+    assert close(got[0], expected[0], 1e-6), (
         "wrong w_new at t=5000 with dw = 0 (the third weight has m = v = 0 and must not "
         "move, nor become nan): "
         + _adam_hint(w, dw, m, v, 5000, 1e-3, 0.9, 0.999, 1e-8, got[0])
@@ -273,7 +265,7 @@ def _cnn(lib):
 
 def _reference_like(build, state):
     model = build(cnnlib)
-    model.load_state_dict({k: _arr(a) for k, a in state.items()})
+    model.load_state_dict({k: as_float(a) for k, a in state.items()})
     return model
 
 
@@ -282,7 +274,7 @@ def _loss_of(model, x, y) -> float:
 
 
 def _states_close(a: dict, b: dict, tol: float = 1e-7) -> bool:
-    return set(a) == set(b) and all(_close(a[k], b[k], tol) for k in a)
+    return set(a) == set(b) and all(close(a[k], b[k], tol) for k in a)
 
 
 def _data(seed, n, shape, classes):
@@ -365,7 +357,7 @@ def test_train_step_clears_gradients_left_from_before(student):
     optimizer = student.SGD(model.parameters(), lr=0.3)
     # Leave stale gradients in .grad, as an earlier evaluation or step would.
     out = model.forward(x)
-    model.backward(_arr(np.ones_like(_arr(out)) * 5.0))
+    model.backward(as_float(np.ones_like(as_float(out)) * 5.0))
     losses = [float(student.train_step(model, x, y, optimizer)) for _ in range(3)]
     ref = _reference_like(_mlp, state)
     ref_opt = cnnlib.SGD(ref.parameters(), lr=0.3)

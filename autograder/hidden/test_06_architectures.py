@@ -11,60 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _checks import as_float, backward, close
 
 import cnnlib
 
 pytestmark = pytest.mark.a3_cnns
 
 
-def _arr(value) -> np.ndarray:
-    return np.asarray(value, dtype=np.float64)
-
-
-def _close(a, b, tol: float = 1e-7) -> bool:
-    """Same shape and equal up to tol relative to the larger array's scale."""
-    a, b = _arr(a), _arr(b)
-    if a.shape != b.shape:
-        return False
-    scale = max(1.0, float(np.max(np.abs(b), initial=0.0)))
-    return bool(np.all(np.abs(a - b) <= tol * scale))
-
-
-def _masks_restored(value):
-    """A cache that crossed back as plain float64 data, with 0/1 arrays made boolean again.
-
-    A student's cache may hold a boolean mask (e.g. ``s > 0``); it comes back as floats and
-    then cannot index. Used only to retry a backward call that failed on that.
-    """
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size and bool(
-            np.all((value == 0) | (value == 1))):
-        return value.astype(bool)
-    if isinstance(value, tuple):
-        return tuple(_masks_restored(v) for v in value)
-    if isinstance(value, list):
-        return [_masks_restored(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _masks_restored(v) for k, v in value.items()}
-    return value
-
-
-def _backward(student, name, dout, cache):
-    try:
-        return getattr(student, name)(dout, cache)
-    except (IndexError, TypeError) as error:
-        if not isinstance(cache, (tuple, list, dict)):
-            raise
-        try:
-            return getattr(student, name)(dout, _masks_restored(cache))
-        except Exception:
-            raise error from None
-
-
 def _forward(student, name, *args):
     result = getattr(student, name)(*args)
     assert isinstance(result, (tuple, list)) and len(result) == 2, (
         f"{name} should return a pair (out, cache); got {type(result).__name__}")
-    return _arr(result[0]), result[1]
+    return as_float(result[0]), result[1]
 
 
 def _grads(result, names: tuple[str, ...], what: str) -> list[np.ndarray]:
@@ -72,7 +30,7 @@ def _grads(result, names: tuple[str, ...], what: str) -> list[np.ndarray]:
         f"{what} should return {len(names)} gradients ({', '.join(names)}); got "
         + (f"{len(result)} values" if isinstance(result, (tuple, list))
            else type(result).__name__))
-    return [_arr(g) for g in result]
+    return [as_float(g) for g in result]
 
 
 # --------------------------------------------------------------------------------------
@@ -136,7 +94,7 @@ def _compare_tables(student, input_shape, layers, what: str) -> None:
     shape_in = tuple(input_shape)
     for i, (spec, row, ref) in enumerate(zip(layers, rows, expected, strict=True)):
         where = f"{what}, layer {i} {spec}"
-        got_shape = tuple(int(s) for s in np.atleast_1d(_arr(row["output_shape"])))
+        got_shape = tuple(int(s) for s in np.atleast_1d(as_float(row["output_shape"])))
         if got_shape != ref["output_shape"]:
             hint = ""
             if len(ref["output_shape"]) == 3 and got_shape == (*ref["output_shape"][1:],
@@ -243,15 +201,15 @@ def _residual_hint(args, out) -> str:
     x, w1, b1, w2, b2 = args
     h = np.maximum(cnnlib.conv2d_forward(x, w1, b1, pad=1)[0], 0)
     f = cnnlib.conv2d_forward(h, w2, b2, pad=1)[0]
-    if _close(out, np.maximum(f, 0)):
+    if close(out, np.maximum(f, 0)):
         return "the skip connection is missing: out = relu(F(x) + x)"
-    if _close(out, np.maximum(f, 0) + x):
+    if close(out, np.maximum(f, 0) + x):
         return "the ReLU is applied before the addition; it comes after: relu(F(x) + x)"
-    if _close(out, f + x):
+    if close(out, f + x):
         return "the final ReLU (after the addition) is missing"
-    if _close(out, np.maximum(cnnlib.conv2d_forward(x, w1, b1, pad=1)[0] + x, 0)):
+    if close(out, np.maximum(cnnlib.conv2d_forward(x, w1, b1, pad=1)[0] + x, 0)):
         return "only the first convolution is used: F(x) = conv(relu(conv(x, w1, b1)), w2, b2)"
-    if _close(out, np.maximum(cnnlib.conv2d_forward(
+    if close(out, np.maximum(cnnlib.conv2d_forward(
             cnnlib.conv2d_forward(x, w1, b1, pad=1)[0], w2, b2, pad=1)[0] + x, 0)):
         return "the ReLU between the two convolutions is missing"
     return "compare with relu(conv(relu(conv(x, w1, b1, pad=1)), w2, b2, pad=1) + x)"
@@ -267,7 +225,7 @@ def test_residual_forward_matches_reference(student):
             assert out.shape == expected.shape, (
                 f"x {shape}: out has shape {out.shape}, expected {expected.shape} "
                 "(3x3 convolutions with pad=1 and stride 1 keep the shape)")
-            assert _close(out, expected), f"x {shape}, |x| ~ {scale:g}: {_residual_hint(args, out)}"
+            assert close(out, expected), f"x {shape}, |x| ~ {scale:g}: {_residual_hint(args, out)}"
 
 
 @pytest.mark.grade(grade_id="test_residual_forward", points=0.5)
@@ -275,15 +233,15 @@ def test_residual_forward_with_zero_weights_is_relu_of_x(student):
     x = np.random.default_rng(66).normal(size=(2, 3, 4, 5))
     zw, zb = np.zeros((3, 3, 3, 3)), np.zeros(3)
     out, _ = _forward(student, "residual_forward", x, zw, zb, zw, zb)
-    assert _close(out, np.maximum(x, 0)), (
+    assert close(out, np.maximum(x, 0)), (
         "with all weights and biases zero, F(x) = 0 and the block must return relu(x): "
-        + ("the skip connection is missing" if _close(out, 0 * x) else
+        + ("the skip connection is missing" if close(out, 0 * x) else
            "is the ReLU applied after adding x?"))
 
 
 def _residual_backward(student, args, dout):
     _, cache = _forward(student, "residual_forward", *args)
-    return _grads(_backward(student, "residual_backward", dout, cache),
+    return _grads(backward(student, "residual_backward", dout, cache),
                   ("dx", "dw1", "db1", "dw2", "db2"), "residual_backward")
 
 
@@ -301,14 +259,14 @@ def test_residual_backward_matches_reference(student):
                 f"x {shape}: {name} has shape {g.shape}, expected {inp.shape}")
         ds = dout * (out > 0)
         assert np.abs(ds).max() > 0.1, "test data must let gradient through the final ReLU"
-        if _close(got[0], expected[0] - ds):
+        if close(got[0], expected[0] - ds):
             raise AssertionError(f"x {shape}: dx is only the gradient through the convolutions;"
                                  " the skip's gradient is missing (dx = dx_through_F + dL/ds)")
-        if _close(got[0], expected[0] - ds + dout):
+        if close(got[0], expected[0] - ds + dout):
             raise AssertionError(f"x {shape}: the skip passes dout to dx; it joins before the "
                                  "last ReLU, so it carries dL/ds = dout * (s > 0)")
         for name, g, e in zip(names, got, expected, strict=True):
-            assert _close(g, e, 1e-6), f"x {shape}: {name} differs from the reference"
+            assert close(g, e, 1e-6), f"x {shape}: {name} differs from the reference"
 
 
 @pytest.mark.grade(grade_id="test_residual_backward", points=1)
@@ -334,10 +292,10 @@ def test_residual_skip_is_a_gradient_highway(student):
     zw, zb = np.zeros((2, 2, 3, 3)), np.zeros(2)
     dout = np.random.default_rng(109).normal(size=x.shape)
     dx = _residual_backward(student, [x, zw, zb, zw, zb], dout)[0]
-    assert _close(dx, dout * (x > 0)), (
+    assert close(dx, dout * (x > 0)), (
         "with zero weights nothing flows through the convolutions: dx must be the skip's "
         "gradient dout * (x > 0)"
-        + ("; yours is zero, so the skip's gradient is missing" if _close(dx, 0 * x) else ""))
+        + ("; yours is zero, so the skip's gradient is missing" if close(dx, 0 * x) else ""))
 
 
 # --------------------------------------------------------------------------------------
@@ -369,10 +327,10 @@ def _inception_hint(args, out) -> str:
     x = args[0]
     raw = [cnnlib.conv2d_forward(x, args[1 + 2 * i], args[2 + 2 * i], pad=p)[0]
            for i, p in enumerate((0, 1, 2))]
-    if _close(out, np.concatenate(raw, axis=1)):
+    if close(out, np.concatenate(raw, axis=1)):
         return "the ReLU after each branch's convolution is missing"
     for order in ((0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)):
-        if _close(out, np.concatenate([branches[i] for i in order], axis=1)):
+        if close(out, np.concatenate([branches[i] for i in order], axis=1)):
             return "the branches are concatenated in the wrong order: 1x1, then 3x3, then 5x5"
     return "compare with concatenate([relu(conv 1x1), relu(conv 3x3, pad 1), " \
            "relu(conv 5x5, pad 2)], axis=1)"
@@ -392,20 +350,20 @@ def test_inception_forward_matches_reference(student):
                 hint = ": concatenate along the channels (axis 1), not the batch"
             raise AssertionError(f"x {shape}, filters {filters}: out has shape {out.shape}, "
                                  f"expected {expected.shape}{hint}")
-        assert _close(out, expected), f"x {shape}, filters {filters}: {_inception_hint(args, out)}"
+        assert close(out, expected), f"x {shape}, filters {filters}: {_inception_hint(args, out)}"
 
 
 @pytest.mark.grade(grade_id="test_inception_forward", points=0.5)
 def test_inception_forward_large_inputs(student):
     args = _inception_case(88, (2, 2, 4, 4), (1, 2, 1), scale=1e4)
     out, _ = _forward(student, "inception_forward", *args)
-    assert _close(out, cnnlib.inception_forward(*args)[0]), (
+    assert close(out, cnnlib.inception_forward(*args)[0]), (
         f"inputs of size ~1e4: {_inception_hint(args, out)}")
 
 
 def _inception_backward(student, args, dout):
     _, cache = _forward(student, "inception_forward", *args)
-    return _grads(_backward(student, "inception_backward", dout, cache),
+    return _grads(backward(student, "inception_backward", dout, cache),
                   ("dx", "dw1", "db1", "dw3", "db3", "dw5", "db5"), "inception_backward")
 
 
@@ -427,12 +385,12 @@ def test_inception_backward_matches_reference(student):
             z, conv_cache = cnnlib.conv2d_forward(args[0], args[1 + 2 * i], args[2 + 2 * i], pad=p)
             part = cnnlib.conv2d_backward(dout[:, start:start + f] * (z > 0), conv_cache)[0]
             start += f
-            if not _close(part, expected[0]) and _close(got[0], part):
+            if not close(part, expected[0]) and close(got[0], part):
                 raise AssertionError(
                     f"x {shape}: dx is the gradient of the {(1, 3, 5)[i]}x{(1, 3, 5)[i]} branch "
                     "only; x feeds all three branches, so dx is the sum of their gradients")
         for name, g, e in zip(names, got, expected, strict=True):
-            assert _close(g, e, 1e-6), (
+            assert close(g, e, 1e-6), (
                 f"x {shape}, filters {filters}: {name} differs from the reference; does each "
                 "branch get its own slice of dout (channels in the order 1x1, 3x3, 5x5)?")
 
@@ -466,10 +424,10 @@ def test_inception_dx_sums_the_branches(student):
         dout[:, channel] = dout_all[:, channel]
         total = total + _inception_backward(student, args, dout)[0]
     dx = _inception_backward(student, args, dout_all)[0]
-    assert _close(dx, total), (
+    assert close(dx, total), (
         "dx for the full dout is not the sum of the branches' dx: x feeds the three branches, "
         "and its gradient adds them up")
     expected = cnnlib.inception_backward(dout_all, cnnlib.inception_forward(*args)[1])[0]
-    assert _close(dx, expected), (
+    assert close(dx, expected), (
         "dx differs from the sum of the three branches' input gradients: check each branch's "
         "slice of dout (1x1, then 3x3, then 5x5) and its ReLU mask")

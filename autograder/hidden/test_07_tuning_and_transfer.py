@@ -13,20 +13,11 @@ import math
 
 import numpy as np
 import pytest
+from _checks import raises_value_error
 
 import cnnlib
 
 pytestmark = pytest.mark.a3_cnns
-
-
-def _raises_value_error(call) -> tuple[bool, str]:
-    """(raised a ValueError?, what happened) for a call that should refuse its arguments."""
-    try:
-        result = call()
-    except Exception as error:  # the sandbox may re-raise the student's error as its own type
-        text = f"{type(error).__name__}: {error}"
-        return "ValueError" in text, text
-    return False, f"returned {result!r}"
 
 
 # --------------------------------------------------------------------------------------
@@ -233,7 +224,7 @@ def test_transfer_table(student):
 @pytest.mark.grade(grade_id="test_transfer_strategy", points=0.25)
 def test_transfer_refuses_unknown_cases(student):
     for bad in (("some", "similar"), ("lots", "same"), ("Little", "similar"), ("", "")):
-        ok, what = _raises_value_error(lambda bad=bad: student.transfer_strategy(*bad))
+        ok, what = raises_value_error(lambda bad=bad: student.transfer_strategy(*bad))
         assert ok, f"transfer_strategy{bad} {what}; expected a ValueError for an unknown case"
 
 
