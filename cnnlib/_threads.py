@@ -11,6 +11,7 @@ control, everything runs serially.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,20 @@ from typing import Any
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has none of its parent's threads: a pool inherited from before the
+    fork would take work and never run it. Start afresh (the lock too: a parent thread
+    may have held it at the fork)."""
+    global _lock
+    _lock = threading.Lock()
+    _state.pop("pool", None)
+    _state.pop("workers", None)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _controller() -> Any | None:
