@@ -300,8 +300,8 @@ def conv2d_forward(
         products = scratch("products", (m, f, grid.ho, grid.wg), dtype)
         np.matmul(w_rows, _fill_columns(cols, taps, lo, grid),
                   out=products.reshape(m, f, grid.cells))
-        # junk cells dropped
-        np.add(products[:, :, :grid.ho, :grid.wo], bias, out=out[lo:hi])
+        # junk columns dropped
+        np.add(products[..., :grid.wo], bias, out=out[lo:hi])
 
     run_blocks(forward_block, grid.blocks(x.shape[0], dtype.itemsize))
     return out, (x, w, b, stride, pad, flat)
