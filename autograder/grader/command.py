@@ -55,7 +55,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="address-space limit of the sandbox (default 2048)")
     parser.add_argument("--cpu-seconds", type=int, default=120,
                         help="CPU-time limit of one sandbox (default 120)")
+    parser.add_argument("--seed", default=None,
+                        help="seed of the hidden tests' random inputs: an integer, or 'new'; "
+                             "default: the seed of this gradebook's earlier runs of the "
+                             "assignment, else a new one (recorded in the JSON report)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or table")
+
+
+def choose_seed(requested: str | None, stored: Path) -> int:
+    """The run's seed: ``requested``, else the one ``stored`` from an earlier run, else new.
+
+    Reusing the stored seed keeps a class on one set of inputs across resumed runs and
+    one-student regrades; 'new' draws another (a fresh set of hidden inputs).
+    """
+    import secrets
+
+    if requested not in (None, "new"):
+        try:
+            return int(requested)
+        except ValueError:
+            raise SystemExit(f"cnn-course grade: --seed must be an integer or 'new', "
+                             f"not {requested!r}") from None
+    if requested is None and stored.is_file():
+        try:
+            return int(stored.read_text().strip())
+        except ValueError:
+            pass
+    return secrets.randbelow(2**31)
 
 
 def find_students(submitted: Path, assignment: str, only: list[str] | None) -> list[str]:
@@ -113,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
     feedback_dir = args.feedback or course / "feedback"
     cache_dir = Path(f"{gradebook_path}.cache") / args.assignment
     cache_dir.mkdir(parents=True, exist_ok=True)
+    seed = choose_seed(args.seed, cache_dir / "seed")
+    (cache_dir / "seed").write_text(f"{seed}\n")
     # Opening an nbgrader gradebook takes seconds (importing nbgrader and SQLAlchemy): do
     # it while the workers grade.
     opened: dict = {}
@@ -140,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         build_student_cnnlib(args.assignment, student_lib, course_dir=course)
         os.chmod(lib_root, 0o755)
         jobs = {s: Job(s, args.assignment, submitted / s / args.assignment, notebooks,
-                       sources, student_lib, limits) for s in students}
+                       sources, student_lib, limits, seed) for s in students}
         pending = []
         for student, job in jobs.items():
             cached = cache_dir / f"{student}.json"
@@ -199,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
             write_feedback(feedback_dir, student, args.assignment, results[student])
     writer.close()
     if args.json:
-        write_json(args.json, args.assignment, results)
+        write_json(args.json, args.assignment, results, seed)
     if not args.quiet and results:
         print(class_table(notebooks, results))
         print(f"graded {len(students)} student(s) in {time.perf_counter() - start:.1f} s; "

@@ -37,6 +37,7 @@ class Job:
     sources: dict[str, SourceInfo]
     student_lib: Path
     limits: Limits
+    seed: int = 0                     # the run's seed: hidden tests draw inputs from it
 
 
 def _zero_tests(notebook: str, session: Session | None = None) -> list[TestResult]:
@@ -75,7 +76,7 @@ def grade_notebook(job: Job, notebook: str) -> NotebookResult:
         return NotebookResult(0.0, sum(t.max_score for t in tests), sentence, tests,
                               session.printed)
     try:
-        tests = run_hidden_tests(notebook, session)
+        tests = run_hidden_tests(notebook, session, job.seed)
     finally:
         session.close()
     return NotebookResult(
@@ -109,6 +110,7 @@ def fingerprint(job: Job) -> str:
     for helper in ("conftest.py",):
         digest.update((hidden_file(job.notebooks[0]).parent / helper).read_bytes())
     digest.update(repr(job.limits).encode())
+    digest.update(str(job.seed).encode())
     return digest.hexdigest()
 
 

@@ -156,10 +156,26 @@ def _direct_tests(module) -> list | None:
     return tests
 
 
-def run_hidden_tests(notebook: str, session: Session) -> list[TestResult]:
-    """Run the hidden tests of ``notebook`` against ``session``; one result per test."""
+def use_seed(seed: int) -> None:
+    """Make the hidden tests draw their inputs from ``seed`` (their ``_checks.rng``)."""
+    import sys
+
+    if str(HIDDEN_DIR) not in sys.path:
+        sys.path.insert(0, str(HIDDEN_DIR))
+    import _checks
+
+    _checks.use_seed(seed)
+
+
+def run_hidden_tests(notebook: str, session: Session, seed: int | None = None) -> list[TestResult]:
+    """Run the hidden tests of ``notebook`` against ``session``; one result per test.
+
+    ``seed`` is the grading run's: the hidden tests draw their random inputs from it.
+    """
     path = hidden_file(notebook)
     tests = _direct_tests(_load_hidden(path))
+    if seed is not None:
+        use_seed(seed)
     if tests is None:
         return run_with_pytest(notebook, session)
     student = Student(session)

@@ -1,8 +1,8 @@
 """The ``student`` object of the hidden tests: attribute access and calls run in the sandbox.
 
 ``student.conv2d_forward(x, w, b, stride=2, pad=1)`` sends the arguments, runs the student's
-function in the sandbox and returns plain data: every array as a fresh float64 ndarray
-(never the student's subclass), Python scalars, tuples/lists/dicts of those. Anything else
+function in the sandbox and returns plain data: every array as a fresh ndarray of the dtype
+the student's code produced (never the student's subclass; comparisons convert to float64), Python scalars, tuples/lists/dicts of those. Anything else
 (caches, models, ``Value`` nodes) is a ``Remote`` handle: its attributes, methods, calls and
 arithmetic also run in the sandbox, and it can be passed back as an argument.
 """
@@ -18,7 +18,7 @@ from .sandbox import SandboxCrashed, SandboxTimeout, StudentError  # noqa: F401 
 
 
 def _plain_array(array: np.ndarray) -> np.ndarray:
-    return np.array(array, dtype=np.float64, copy=True, subok=False)
+    return np.array(array, copy=True, subok=False)
 
 
 class Remote:

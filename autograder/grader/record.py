@@ -149,8 +149,8 @@ def public(result: dict) -> dict:
     return {k: v for k, v in result.items() if not k.startswith("_")}
 
 
-def write_json(path: Path, assignment: str, results: dict[str, dict]) -> None:
-    report = {"assignment": assignment,
+def write_json(path: Path, assignment: str, results: dict[str, dict], seed: int) -> None:
+    report = {"assignment": assignment, "seed": seed,
               "students": {s: public(r) for s, r in sorted(results.items())}}
     tmp = Path(f"{path}.tmp")
     tmp.write_text(json.dumps(report, indent=1))

@@ -7,7 +7,30 @@ stand-in (``CNN_COURSE_STUDENT=reference``) they are the original exceptions.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+
+# The grading run's seed: every random input of a hidden test comes from ``rng(stream)``,
+# so inputs change from run to run (a student cannot tabulate them) and a regrade with the
+# recorded seed reproduces every score. ``cnn-course grade`` sets it through ``use_seed``.
+DEFAULT_SEED = 20261203
+_run_seed = int(os.environ.get("CNN_COURSE_SEED", DEFAULT_SEED))
+
+
+def use_seed(seed: int) -> None:
+    """Draw this run's hidden inputs from ``seed`` (the grader calls this)."""
+    global _run_seed
+    _run_seed = int(seed)
+
+
+def run_seed() -> int:
+    return _run_seed
+
+
+def rng(stream: int) -> np.random.Generator:
+    """A generator for one test's inputs: the run's seed combined with the test's stream."""
+    return np.random.default_rng([_run_seed, int(stream)])
 
 
 def as_float(value) -> np.ndarray:
