@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from ..assignments import ASSIGNMENTS, find_course_dir, source_notebooks
 from ..student_edition import build_student_cnnlib
+from .escape import one_line
 from .grading import Job, fingerprint, grade_student, load_sources
+from .pool import WorkerDied, WorkerPool
 from .record import GradebookWriter, class_table, write_feedback, write_json
 from .sandbox import Limits, isolation, warn_if_fallback
 
@@ -85,16 +85,23 @@ def choose_seed(requested: str | None, stored: Path) -> int:
 
 
 def find_students(submitted: Path, assignment: str, only: list[str] | None) -> list[str]:
-    students = sorted(p.name for p in submitted.iterdir()
-                      if p.is_dir() and (p / assignment).is_dir())
+    """Folder names under ``submitted`` that hold ``assignment`` (links are listed too: the
+    grader reports them as errors instead of following them)."""
+    students = []
+    for entry in sorted(os.scandir(submitted), key=lambda e: e.name):
+        if entry.is_symlink():
+            students.append(entry.name)
+        elif entry.is_dir(follow_symlinks=False) and os.path.lexists(
+                os.path.join(entry.path, assignment)):
+            students.append(entry.name)
     return [s for s in students if only is None or s in only]
 
 
-def _grade_in_worker(job: Job) -> tuple[str, dict]:
+def _grade_in_worker(job: Job) -> dict:
     try:
-        return job.student, grade_student(job)
+        return grade_student(job)
     except Exception as error:  # noqa: BLE001 - one student's failure must not stop the class
-        return job.student, {"_crash": f"{type(error).__name__}: {error}"}
+        return {"_crash": f"{type(error).__name__}: {one_line(str(error), 300)}"}
 
 
 def _crash_result(job: Job, message: str) -> dict:
@@ -110,11 +117,14 @@ def _crash_result(job: Job, message: str) -> dict:
             "notebooks": notebooks}
 
 
-def _worker_context() -> multiprocessing.context.BaseContext:
-    """fork where it is safe (Linux, where the sandbox runs), else a clean interpreter."""
-    if sys.platform.startswith("linux"):
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, readable by its owner only."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -139,8 +149,9 @@ def run(args: argparse.Namespace) -> int:
     feedback_dir = args.feedback or course / "feedback"
     cache_dir = Path(f"{gradebook_path}.cache") / args.assignment
     cache_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(cache_dir.parent, 0o700)
     seed = choose_seed(args.seed, cache_dir / "seed")
-    (cache_dir / "seed").write_text(f"{seed}\n")
+    _write_private(cache_dir / "seed", f"{seed}\n")
     # Opening an nbgrader gradebook takes seconds (importing nbgrader and SQLAlchemy): do
     # it while the workers grade.
     opened: dict = {}
@@ -161,20 +172,29 @@ def run(args: argparse.Namespace) -> int:
             raise opened["error"]
         return opened["writer"]
 
+    def no_thread_running() -> None:
+        """Before a replacement worker is forked: the opener thread must be done."""
+        if opener.is_alive():
+            opener.join()
+
     results: dict[str, dict] = {}
     start = time.perf_counter()
+    interrupted = False
     with tempfile.TemporaryDirectory(prefix="cnn-course-lib-") as lib_root:
         student_lib = Path(lib_root)
         build_student_cnnlib(args.assignment, student_lib, course_dir=course)
         os.chmod(lib_root, 0o755)
-        jobs = {s: Job(s, args.assignment, submitted / s / args.assignment, notebooks,
-                       sources, student_lib, limits, seed) for s in students}
+        jobs = {s: Job(s, args.assignment, submitted, notebooks, sources, student_lib, limits,
+                       seed) for s in students}
         pending = []
         for student, job in jobs.items():
             cached = cache_dir / f"{student}.json"
             key = fingerprint(job)
-            if not args.force and cached.is_file():
-                entry = json.loads(cached.read_text())
+            if not args.force and cached.is_file() and not cached.is_symlink():
+                try:
+                    entry = json.loads(cached.read_text())
+                except ValueError:
+                    entry = {}
                 if entry.get("key") == key:
                     results[student] = entry["result"]
                     continue
@@ -188,46 +208,44 @@ def run(args: argparse.Namespace) -> int:
             # the cache below, so nothing already graded is lost
             gradebook().record(student, result, commit=False)
             write_feedback(feedback_dir, student, args.assignment, result)
-            tmp = cache_dir / f"{student}.json.tmp"
-            tmp.write_text(json.dumps({"key": key, "result": result}))
-            tmp.replace(cache_dir / f"{student}.json")  # last: a killed run redoes this one
+            _write_private(cache_dir / f"{student}.json",
+                           json.dumps({"key": key, "result": result}))  # last: see above
 
         from tqdm.auto import tqdm
 
+        tqdm.monitor_interval = 0  # no monitor thread: replacement workers fork safely
         keys = {job.student: key for job, key in pending}
-
-        def progress_bar():
-            return tqdm(total=len(students), initial=len(students) - len(pending),
-                        desc=f"grading {args.assignment}", unit="student",
-                        disable=args.quiet, file=sys.stderr)
-
-        if args.workers <= 1 or len(pending) <= 1:
-            bar = progress_bar()
-            for job, key in pending:
-                finish(*_grade_in_worker(job), key)
-                bar.update()
-        else:
-            # fork: workers start with everything this process has imported (a fresh
-            # interpreter would spend a second importing it again). They are all forked at
-            # the first submit, before the gradebook thread and the progress bar's monitor
-            # thread exist, so no thread is ever forked.
-            with ProcessPoolExecutor(args.workers, mp_context=_worker_context()) as pool:
-                futures = [pool.submit(_grade_in_worker, job) for job, _ in pending]
-                opener.start()
-                bar = progress_bar()
-                for future in as_completed(futures):
-                    student, result = future.result()
-                    finish(student, result, keys[student])
+        pool = WorkerPool(min(args.workers, max(1, len(pending))), _grade_in_worker,
+                          before_fork=no_thread_running) if pending else None
+        opener.start()  # after the workers are forked: no thread is ever forked
+        bar = tqdm(total=len(students), initial=len(students) - len(pending),
+                   desc=f"grading {args.assignment}", unit="student",
+                   disable=args.quiet, file=sys.stderr)
+        try:
+            if pool is not None:
+                for job, result in pool.results([job for job, _ in pending]):
+                    if isinstance(result, WorkerDied):
+                        result = {"_crash": result.sentence()}
+                    finish(job.student, result, keys[job.student])
                     bar.update()
-        bar.close()
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            if pool is not None:
+                pool.close(cancel=interrupted)
+            bar.close()
     writer = gradebook()
     for student in students:  # cached students: make sure gradebook and feedback exist
-        if student not in keys:
+        if student not in keys and student in results:
             writer.record(student, results[student], commit=False)
             write_feedback(feedback_dir, student, args.assignment, results[student])
     writer.close()
     if args.json:
         write_json(args.json, args.assignment, results, seed)
+    if interrupted:
+        print(f"interrupted: {len(results)} of {len(students)} submission(s) graded and "
+              "recorded; run the same command again to grade the rest.", file=sys.stderr)
+        return 130
     if not args.quiet and results:
         print(class_table(notebooks, results))
         print(f"graded {len(students)} student(s) in {time.perf_counter() - start:.1f} s; "

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .judge import TestResult, hidden_file, run_hidden_tests
-from .program import SourceInfo, SubmissionError, build_program, read_source, read_submission
+from .program import (
+    SourceInfo,
+    SubmissionError,
+    build_program,
+    read_notebook_bytes,
+    read_source,
+    read_submission,
+)
 from .proxy import Session
 from .sandbox import Limits, Sandbox
 
@@ -32,12 +39,19 @@ class Job:
 
     student: str
     assignment: str
-    folder: Path                      # DIR/<student>/<assignment>
+    submitted: Path                   # DIR (the grader's): DIR/<student>/<assignment>/*.ipynb
     notebooks: list[str]
     sources: dict[str, SourceInfo]
     student_lib: Path
     limits: Limits
     seed: int = 0                     # the run's seed: hidden tests draw inputs from it
+
+    @property
+    def folder(self) -> Path:
+        return self.submitted / self.student / self.assignment
+
+    def notebook_path(self, notebook: str) -> Path:
+        return self.folder / f"{notebook}.ipynb"
 
 
 def _zero_tests(notebook: str, session: Session | None = None) -> list[TestResult]:
@@ -59,7 +73,7 @@ def _zero_tests(notebook: str, session: Session | None = None) -> list[TestResul
 
 def grade_notebook(job: Job, notebook: str) -> NotebookResult:
     try:
-        nb = read_submission(job.folder / f"{notebook}.ipynb")
+        nb = read_submission(job.notebook_path(notebook), root=job.submitted)
     except SubmissionError as error:
         tests = _zero_tests(notebook)
         return NotebookResult(0.0, sum(t.max_score for t in tests), str(error), tests)
@@ -103,9 +117,12 @@ def fingerprint(job: Job) -> str:
     """A hash of what decides a student's grade: their files and the hidden tests."""
     digest = hashlib.sha256()
     for notebook in job.notebooks:
-        path = job.folder / f"{notebook}.ipynb"
         digest.update(notebook.encode())
-        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+        try:
+            digest.update(read_notebook_bytes(
+                job.submitted, (job.student, job.assignment, f"{notebook}.ipynb")))
+        except SubmissionError as error:
+            digest.update(f"<{error}>".encode())
         digest.update(hidden_file(notebook).read_bytes())
     for helper in ("conftest.py",):
         digest.update((hidden_file(job.notebooks[0]).parent / helper).read_bytes())

@@ -8,13 +8,26 @@ so deleting a tag changes nothing), with IPython magics and shell escapes droppe
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import signal
+import stat
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
+from .escape import one_line
+
 SKIP_TAG = "skip-grading"
+
+# A submission is data: these bound what reading one may cost before any sandbox limit applies.
+MAX_NOTEBOOK_BYTES = 20 * 2**20
+MAX_CELLS = 2000
+PARSE_SECONDS = 20.0
 
 
 class SubmissionError(ValueError):
@@ -48,24 +61,127 @@ def read_source(path: Path) -> SourceInfo:
     return SourceInfo(frozenset(skip), frozenset(tests), points)
 
 
-def read_submission(path: Path):
-    """The submitted notebook, validated; SubmissionError with a sentence otherwise."""
-    if not path.is_file():
-        raise SubmissionError(f"{path.name} is missing from the submission")
+def _open_no_follow(name: str, dir_fd: int | None, directory: bool, shown: str) -> int:
+    """Open one path component without following a link (and without blocking on a FIFO)."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    if directory:
+        flags |= os.O_DIRECTORY
     try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds
-        raise SubmissionError(
-            f"{path.name} is not a readable notebook ({type(error).__name__}: "
-            f"{str(error).splitlines()[0][:200] if str(error) else 'invalid'})"
-        ) from None
+        fd = os.open(name, flags, dir_fd=dir_fd)
+    except FileNotFoundError:
+        raise SubmissionError(f"{shown} is missing from the submission") from None
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.EMLINK):
+            raise SubmissionError(f"{shown} is a symbolic link, not a "
+                                  f"{'folder' if directory else 'file'}: submit the notebook "
+                                  "itself") from None
+        if error.errno == errno.ENOTDIR:
+            raise SubmissionError(f"{shown} is not a folder") from None
+        raise SubmissionError(f"{shown} cannot be read ({error.strerror})") from None
+    if not directory and not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise SubmissionError(f"{shown} is not a regular file")
+    return fd
+
+
+def read_notebook_bytes(folder: Path, relative: tuple[str, ...], cap: int = MAX_NOTEBOOK_BYTES
+                        ) -> bytes:
+    """The bytes of ``folder/relative...``, opening each component without following links.
+
+    ``folder`` is the grader's (the --submitted folder); everything below it belongs to a
+    student: a link, a FIFO or a device anywhere on the way is an error, never followed.
+    """
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        nbformat.validate(nb)
-    except nbformat.ValidationError as error:
-        raise SubmissionError(
-            f"{path.name} is not a valid notebook: {error.message[:200]}"
-        ) from None
+        for index, part in enumerate(relative):
+            last = index == len(relative) - 1
+            shown = one_line(part, 120) if last else f"the folder {one_line(part, 120)}"
+            opened = _open_no_follow(part, fd, not last, shown)
+            os.close(fd)
+            fd = opened
+        size = os.fstat(fd).st_size
+        if size > cap:
+            raise SubmissionError(f"{one_line(relative[-1], 120)} is {size / 2**20:.1f} MiB, "
+                                  f"over the {cap // 2**20} MiB limit for a notebook")
+        chunks, total = [], 0
+        while total <= cap:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > cap:
+            raise SubmissionError(f"{one_line(relative[-1], 120)} is over the "
+                                  f"{cap // 2**20} MiB limit for a notebook")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+@contextmanager
+def time_budget(seconds: float):
+    """Raise ``_OutOfTime`` in the main thread after ``seconds`` (elsewhere: no limit)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum, _frame):
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def parse_notebook(data: bytes, name: str):
+    """A validated notebook from untrusted bytes; SubmissionError with a sentence otherwise."""
+    shown = one_line(name, 120)
+    try:
+        with time_budget(PARSE_SECONDS):
+            try:
+                raw = json.loads(data.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError, RecursionError) as error:
+                raise SubmissionError(f"{shown} is not a readable notebook "
+                                      f"({type(error).__name__}: "
+                                      f"{one_line(str(error), 160) or 'invalid'})") from None
+            if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+                raise SubmissionError(f"{shown} is not a readable notebook (no list of cells)")
+            if len(raw["cells"]) > MAX_CELLS:
+                raise SubmissionError(f"{shown} has {len(raw['cells'])} cells, over the limit "
+                                      f"of {MAX_CELLS}")
+            try:
+                nb = nbformat.reads(json.dumps(raw), as_version=4)
+            except Exception as error:  # noqa: BLE001 - nbformat raises many kinds
+                raise SubmissionError(f"{shown} is not a readable notebook "
+                                      f"({type(error).__name__}: "
+                                      f"{one_line(str(error), 160) or 'invalid'})") from None
+            try:
+                nbformat.validate(nb)
+            except nbformat.ValidationError as error:
+                raise SubmissionError(f"{shown} is not a valid notebook: "
+                                      f"{one_line(error.message, 200)}") from None
+    except _OutOfTime:
+        raise SubmissionError(f"{shown} took more than {PARSE_SECONDS:g} s to read") from None
     return nb
+
+
+def read_submission(path: Path, root: Path | None = None):
+    """The submitted notebook at ``path``, read as data and validated.
+
+    ``root`` is the grader's folder above it (default: ``path``'s parent); no component
+    below ``root`` is followed if it is a link.
+    """
+    root = root or path.parent
+    relative = path.relative_to(root).parts
+    return parse_notebook(read_notebook_bytes(root, relative), path.name)
 
 
 def _strip_magics(source: str) -> str:

@@ -1,10 +1,11 @@
 """The ``student`` object of the hidden tests: attribute access and calls run in the sandbox.
 
 ``student.conv2d_forward(x, w, b, stride=2, pad=1)`` sends the arguments, runs the student's
-function in the sandbox and returns plain data: every array as a fresh ndarray of the dtype
-the student's code produced (never the student's subclass; comparisons convert to float64), Python scalars, tuples/lists/dicts of those. Anything else
-(caches, models, ``Value`` nodes) is a ``Remote`` handle: its attributes, methods, calls and
-arithmetic also run in the sandbox, and it can be passed back as an argument.
+function in the sandbox and returns plain data: every array as an ndarray of the dtype the
+student's code produced (never the student's subclass; comparisons convert to float64),
+Python scalars, tuples/lists/dicts of those. Anything else (caches, models, ``Value``
+nodes) is a ``Remote`` handle: its attributes, methods, calls and arithmetic also run in
+the sandbox, and it can be passed back as an argument.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from .sandbox import SandboxCrashed, SandboxTimeout, StudentError  # noqa: F401 
 
 
 def _plain_array(array: np.ndarray) -> np.ndarray:
-    return np.array(array, copy=True, subok=False)
+    # the wire's parser already made a fresh base-class ndarray; this only guarantees it
+    return array if type(array) is np.ndarray else np.array(array, subok=False)
 
 
 class Remote:

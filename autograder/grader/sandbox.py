@@ -1,47 +1,36 @@
 """Run a student's program in a confined child process and call into it.
 
-Confinement, strongest first:
+How the child is confined is the business of ``backends.py`` (bubblewrap, or a weaker
+fallback that says what it lacks). What this module promises on top, whatever the backend:
 
-- **bubblewrap** (``bwrap``): new user, PID, network, IPC and mount namespaces; only the
-  Python installation, the student edition of cnnlib and a scratch directory are visible
-  (read-only but for scratch); the child runs as uid 65534 and dies with the grader. The
-  reference cnnlib, the hidden tests, the gradebook and other submissions are simply not
-  in its file system.
-- **fallback** (no bwrap, or it cannot create namespaces): ``python -I -S`` with an explicit
-  ``sys.path`` (so the editable install of the reference is not on it), a new session, and,
-  when the grader runs as root and nobody can start this Python, uid/gid 65534 (nobody),
-  which cannot signal the grader. A warning names what is then missing (the file system is
-  visible to nobody; without the uid drop, everything the grader's user can do).
-
-Either way: a seccomp filter (x86-64) refuses new processes but not threads (a root
-grader's sandbox is root outside its namespace, and RLIMIT_NPROC does not bind root);
-rlimits on CPU seconds, address space, processes, file size and open files;
-stdin is /dev/null; stdout and stderr go to capped files in scratch; a wall-clock limit per
-call and for loading the program (and per notebook, kept by ``proxy.Session``); the whole
-process group is killed when done.
+- **the grader never waits on the student**: every write to and read from the pipe has a
+  deadline (the per-call limit, cut to what is left of the notebook's budget), so a child
+  that stalls mid-reply or stops reading is a timeout, never a hang;
+- **bounded replies**: one reply may carry at most ``reply_budget`` bytes, in proportion to
+  the call's inputs with a fixed ceiling, refused before anything is allocated;
+- **nothing the student can replace**: what the program prints goes to files in a folder
+  only the grader can reach, read back through the descriptors the grader opened;
+- **nothing left running**: the process group is killed when the sandbox closes, and the
+  child dies with the worker that started it.
 """
 
 from __future__ import annotations
 
 import os
-import resource
-import select
 import shutil
 import signal
 import subprocess
-import sys
-import sysconfig
 import tempfile
 import time
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from . import seccomp, wire
+from . import backends, seccomp, wire
+from .backends import bwrap_works, nobody_can_run_python  # noqa: F401 (re-export)
+from .escape import one_line
 
 HERE = Path(__file__).resolve().parent
-NOBODY = 65534
 
 
 @dataclass(frozen=True)
@@ -57,6 +46,14 @@ class Limits:
     load_seconds: float = 60.0
     notebook_seconds: float = 120.0  # wall clock for one notebook: loading plus every call
     output_kb: int = 64
+    scratch_mb: int = 64             # each of the sandbox's /scratch and /tmp (bubblewrap)
+    reply_floor_mb: int = 32         # any reply may be this large...
+    reply_factor: int = 8            # ...or this many times the call's input bytes...
+    reply_ceiling_mb: int = 256      # ...but never larger than this
+
+    def reply_budget(self, input_bytes: int) -> int:
+        wanted = max(self.reply_floor_mb * 2**20, self.reply_factor * input_bytes)
+        return min(wanted, self.reply_ceiling_mb * 2**20)
 
 
 class SandboxError(RuntimeError):
@@ -72,12 +69,17 @@ class SandboxCrashed(SandboxError):
 
 
 class StudentError(Exception):
-    """The student's code raised: type, message and where, as the child reported them."""
+    """The student's code raised: type, message and where, as the child reported them.
+
+    Every field is the student's text: made one line, without control characters, and
+    capped, before anything else sees it.
+    """
 
     def __init__(self, info: dict) -> None:
-        self.type = info.get("type", "Exception")
-        self.message = info.get("message", "")
-        self.where = info.get("where", "")
+        info = info if isinstance(info, dict) else {}
+        self.type = one_line(info.get("type", "Exception"), 80) or "Exception"
+        self.message = one_line(info.get("message", ""), 500)
+        self.where = one_line(info.get("where", ""), 200)
         super().__init__(f"{self.type}: {self.message}{self.where}")
 
 
@@ -85,66 +87,20 @@ class LoadError(StudentError):
     """The notebook's code failed while it ran top to bottom."""
 
 
-@lru_cache(maxsize=1)
-def bwrap_works() -> bool:
-    """Whether bubblewrap exists and can make the namespaces we need (checked once)."""
-    path = shutil.which("bwrap")
-    if not path:
-        return False
-    probe = subprocess.run(
-        [path, "--unshare-all", "--ro-bind", "/", "/", "--uid", str(NOBODY), "true"],
-        capture_output=True, timeout=20,
-    )
-    return probe.returncode == 0
-
-
-def _drop_to_nobody() -> None:
-    os.setgroups([])
-    os.setgid(NOBODY)
-    os.setuid(NOBODY)
-
-
-@lru_cache(maxsize=1)
-def nobody_can_run_python() -> bool:
-    """Fallback only: whether uid 65534 can start this interpreter and import numpy.
-
-    A Python installed under a private home (/root/.pyenv) cannot be run by nobody; the
-    fallback then keeps the grader's uid, and its warning says so.
-    """
-    if os.geteuid() != 0:
-        return False
-    boot = f"import sys; sys.path[:] = {[*_stdlib_dirs(), *_site_dirs()]!r}; import numpy"
-    try:
-        probe = subprocess.run([sys.executable, "-I", "-S", "-c", boot], cwd="/",
-                               capture_output=True, timeout=60, preexec_fn=_drop_to_nobody)
-    except OSError:
-        return False
-    return probe.returncode == 0
-
-
 def isolation() -> str:
-    """'bubblewrap', 'fallback-nobody' or 'fallback' (rlimits only): what protects the grader."""
-    if bwrap_works():
-        return "bubblewrap"
-    return "fallback-nobody" if nobody_can_run_python() else "fallback"
+    """'bubblewrap', 'fallback-nobody' or 'fallback': what protects the grader."""
+    return backends.choose().name
 
 
 _WARNED: list[bool] = []
 
 
 def warn_if_fallback() -> None:
-    """Without bubblewrap, say once, loudly, which protections are missing."""
-    if bwrap_works() or _WARNED:
+    """Without full isolation, say once, loudly, which protections are missing."""
+    missing = backends.choose().missing()
+    if missing is None or _WARNED:
         return
     _WARNED.append(True)
-    if nobody_can_run_python():
-        missing = ("it runs as nobody, so it cannot signal the grader, but it can read every "
-                   "file nobody can read (the hidden tests and reference cnnlib if they are "
-                   "world-readable) and reach the network")
-    else:
-        missing = ("it runs as the grader's own user (nobody cannot start this Python), so "
-                   "it CAN read the hidden tests and the gradebook and signal the grader; "
-                   "only rlimits, a new session and the wall-clock limits hold")
     warnings.warn(
         "bubblewrap (bwrap) is unavailable or cannot create namespaces: student code runs "
         f"without them; {missing}. Install bubblewrap (apt-get install bubblewrap) for full "
@@ -152,29 +108,30 @@ def warn_if_fallback() -> None:
     )
 
 
-def _site_dirs() -> list[str]:
-    """Where numpy and friends live, without processing .pth files (editable installs)."""
-    paths = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    return sorted(p for p in paths if Path(p).is_dir())
-
-
-def _stdlib_dirs() -> list[str]:
-    """The standard library and its compiled modules (a venv's platstdlib has neither)."""
-    stdlib = Path(os.__file__).resolve().parent
-    return [str(stdlib), str(stdlib / "lib-dynload")]
+def _private_file(folder: Path, name: str) -> int:
+    return os.open(folder / name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                   | os.O_CLOEXEC, 0o600)
 
 
 class Sandbox:
-    """One running student program. Use as a context manager; ``call`` talks to it."""
+    """One running student program. Use as a context manager; ``request`` talks to it."""
 
     def __init__(self, program: str, student_lib: Path | None, limits: Limits) -> None:
         self.limits = limits
-        self.scratch = Path(tempfile.mkdtemp(prefix="cnn-course-sandbox-"))
-        self.student_lib = student_lib
-        (self.scratch / "program.py").write_text(program)
-        shutil.copy(HERE / "child.py", self.scratch / "child.py")
-        shutil.copy(HERE / "wire.py", self.scratch / "wire.py")
+        self.backend = backends.choose()
+        self.root = Path(tempfile.mkdtemp(prefix="cnn-course-sandbox-"))
+        self.layout = self.backend.layout(self.root, student_lib)
+        for name, text in (("program.json", program),
+                           ("child.py", (HERE / "child.py").read_text()),
+                           ("wire.py", (HERE / "wire.py").read_text())):
+            path = self.layout.grader / name
+            path.write_text(text)
+            os.chmod(path, 0o644)
+        out = self.root / "out"  # the student's output: only the grader reaches this folder
+        out.mkdir(mode=0o700)
+        self._out_fds = [_private_file(out, "stdout"), _private_file(out, "stderr")]
         self.process: subprocess.Popen | None = None
+        self._to_child = self._from_child = -1
         self.loaded = False
         self.load_error: LoadError | None = None
 
@@ -186,90 +143,38 @@ class Sandbox:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _command(self, inside: Path, child_args: list[str], filter_fd: int | None) -> list[str]:
-        python = sys.executable
-        if bwrap_works():
-            cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-                   "--uid", str(NOBODY), "--gid", str(NOBODY), "--cap-drop", "ALL",
-                   *(["--seccomp", str(filter_fd)] if filter_fd is not None else []),
-                   "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-            for system_dir in ("/usr", "/lib", "/lib64", "/bin", "/etc/alternatives"):
-                if Path(system_dir).exists():
-                    cmd += ["--ro-bind", system_dir, system_dir]
-            for prefix in sorted({sys.base_prefix, sys.prefix, str(Path(python).parent)}):
-                cmd += ["--ro-bind", prefix, prefix]
-            cmd += ["--bind", str(self.scratch), "/scratch"]
-            if self.student_lib:
-                cmd += ["--ro-bind", str(self.student_lib), "/studentlib"]
-            cmd += ["--chdir", "/scratch", "--setenv", "HOME", "/scratch",
-                    "--setenv", "PYTHONPATH", "/studentlib:/scratch",
-                    "--setenv", "MPLBACKEND", "Agg", "--setenv", "MPLCONFIGDIR", "/scratch",
-                    "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
-                    python, "-s", "/scratch/child.py", *child_args]
-            return cmd
-        # Fallback: no site processing, so no editable-install hook; explicit sys.path.
-        path = [str(self.student_lib or ""), str(inside), *_stdlib_dirs(), *_site_dirs()]
-        boot = (f"import sys; sys.path[:] = {path!r}; sys.argv = sys.argv[1:]; "
-                f"import runpy; runpy.run_path({str(inside / 'child.py')!r}, "
-                "run_name='__main__')")
-        return [python, "-I", "-S", "-c", boot, str(inside / "child.py"), *child_args]
-
-    def _preexec(self) -> None:
-        lim = self.limits
-        mem = lim.memory_mb * 2**20
-        for which, value in [
-            (resource.RLIMIT_CPU, lim.cpu_seconds),
-            (resource.RLIMIT_AS, mem),
-            (resource.RLIMIT_FSIZE, lim.file_mb * 2**20),
-            (resource.RLIMIT_NOFILE, lim.open_files),
-            (resource.RLIMIT_CORE, 0),
-        ]:
-            resource.setrlimit(which, (value, value))
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # big writes fail instead of killing
-        if not bwrap_works() and nobody_can_run_python():
-            _drop_to_nobody()
-        # per-user process cap; counted for the (possibly unprivileged) user from here on
-        resource.setrlimit(resource.RLIMIT_NPROC, (lim.processes, lim.processes))
-        if not bwrap_works() and seccomp.supported():
-            seccomp.install()  # root ignores RLIMIT_NPROC: no new processes at all
-
     def start(self, load_timeout: float | None = None) -> None:
         """Run the program top to bottom (``load_timeout`` s, default the load limit)."""
-        if not bwrap_works():
-            warn_if_fallback()
-            nobody_can_run_python()  # cached now: the preexec hook must not start processes
-            os.chmod(self.scratch, 0o777)  # nobody must write its own scratch
-            for name in ("program.py", "child.py", "wire.py"):
-                os.chmod(self.scratch / name, 0o644)
+        warn_if_fallback()
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        inside = Path("/scratch") if bwrap_works() else self.scratch
-        program = inside / "program.py"
-        args = [str(program), str(to_child_r), str(from_child_w)]
+        program = f"{self.layout.inside_grader}/program.json"
+        args = [program, str(to_child_r), str(from_child_w)]
         fds = [to_child_r, from_child_w]
         filter_fd = None
-        if bwrap_works() and seccomp.supported():  # bwrap installs it right before exec
-            filter_fd = os.memfd_create("cnn-course-seccomp", 0)
+        if isinstance(self.backend, backends.Bubblewrap) and seccomp.supported():
+            filter_fd = os.memfd_create("cnn-course-seccomp", 0)  # bwrap applies it at exec
             os.write(filter_fd, seccomp.program())
             os.lseek(filter_fd, 0, os.SEEK_SET)
             fds.append(filter_fd)
-        self.stdout_path = self.scratch / "stdout.txt"
-        self.stderr_path = self.scratch / "stderr.txt"
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.process = subprocess.Popen(
-                self._command(inside, args, filter_fd), stdin=subprocess.DEVNULL,
-                stdout=out, stderr=err, pass_fds=tuple(fds), start_new_session=True,
-                preexec_fn=self._preexec, close_fds=True, cwd=self.scratch,
-            )
-        for fd in fds:
-            os.close(fd)
-        self._to_child, self._from_child = to_child_w, from_child_r
+        cwd = self.layout.scratch or self.root
         try:
-            limit = self.limits.load_seconds if load_timeout is None else load_timeout
-            reply, _ = self._receive(limit, "loading your notebook")
-        except SandboxError:
-            self.close()
-            raise
+            self.process = subprocess.Popen(
+                self.backend.command(self.layout, args, filter_fd, self.limits),
+                stdin=subprocess.DEVNULL, stdout=self._out_fds[0], stderr=self._out_fds[1],
+                pass_fds=tuple(fds), start_new_session=True, close_fds=True,
+                preexec_fn=lambda: self.backend.preexec(self.limits),
+                cwd=cwd, env=self.backend.env(self.layout),
+            )
+        finally:
+            for fd in fds:
+                os.close(fd)
+        self._to_child, self._from_child = to_child_w, from_child_r
+        os.set_blocking(self._to_child, False)
+        os.set_blocking(self._from_child, False)
+        limit = self.limits.load_seconds if load_timeout is None else load_timeout
+        reply, _ = self._receive(time.monotonic() + limit, limit, "loading your notebook",
+                                 self.limits.reply_floor_mb * 2**20)
         if reply.get("loaded"):
             self.loaded = True
         else:
@@ -283,57 +188,60 @@ class Sandbox:
                 pass
             self.process.wait()
             self.process = None
-            for fd in (self._to_child, self._from_child):
+        for fd in (self._to_child, self._from_child):
+            if fd >= 0:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        self._to_child = self._from_child = -1
+        if self.root.exists():
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __del__(self) -> None:
+        for fd in getattr(self, "_out_fds", []):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
     # -- talking -----------------------------------------------------------------------
-    def _receive(self, timeout: float, what: str) -> tuple[dict, list]:
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.close()
-                raise SandboxTimeout(f"{what} took longer than {timeout:g} s (infinite loop?)")
-            ready, _, _ = select.select([self._from_child], [], [], min(left, 0.5))
-            if ready:
-                break
-            if not self.alive:
-                break
-        try:
-            return wire.receive(self._from_child)
-        except (EOFError, OSError, wire.WireError) as error:
-            code = self._exit_code()
+    def _fail(self, what: str, timeout: float, error: BaseException) -> SandboxError:
+        if isinstance(error, wire.WireTimeout):
             self.close()
-            raise SandboxCrashed(self._death_sentence(what, code, error)) from None
+            return SandboxTimeout(f"{what} took longer than {timeout:g} s (infinite loop?)")
+        code = self._exit_code()
+        self.close()
+        return SandboxCrashed(self._death_sentence(what, code, error))
+
+    def _receive(self, deadline: float, timeout: float, what: str, budget: int):
+        try:
+            return wire.receive(self._from_child, deadline, budget)
+        except (EOFError, OSError, wire.WireError) as error:
+            raise self._fail(what, timeout, error) from None
 
     def _exit_code(self) -> int | None:
-        """How the child ended: -N for signal N (bwrap reports 128+N), None if unknown."""
+        """How the child ended, if it has (it closes the pipe just before it exits)."""
         if self.process is None:
             return None
         try:
-            code = self.process.wait(timeout=2)  # the pipe closes just before the exit
+            return self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             return None
-        if code > 128 and bwrap_works():
-            return -(code - 128)
-        return code
 
     def _death_sentence(self, what: str, code, error) -> str:
         if isinstance(error, wire.WireError):
-            return f"{what}: the sandbox sent something unreadable ({error})"
-        if code is not None and code < 0:
+            return f"{what}: {error}"
+        number = self.backend.signal_of(code) if code is not None else None
+        if number is not None:
             try:
-                name = signal.Signals(-code).name
+                name = signal.Signals(number).name
             except ValueError:
-                name = f"signal {-code}"
+                name = f"signal {number}"
             hint = {"SIGKILL": " (out of memory or killed)", "SIGXCPU": " (CPU time limit)",
                     "SIGSEGV": " (crashed)"}.get(name, "")
             return f"{what}: your code's process died with {name}{hint}"
@@ -343,24 +251,28 @@ class Sandbox:
         """Send one operation and wait (``timeout`` s, default the per-call limit) for it."""
         if not self.alive:
             raise SandboxCrashed(f"{what}: the sandbox is no longer running")
-        try:
-            wire.send(self._to_child, message, arrays)
-        except OSError:
-            code = self._exit_code()
-            self.close()
-            raise SandboxCrashed(self._death_sentence(what, code, EOFError())) from None
         limit = self.limits.call_seconds if timeout is None else timeout
-        reply, out_arrays = self._receive(limit, what)
+        deadline = time.monotonic() + limit
+        try:
+            wire.send(self._to_child, message, arrays, deadline)
+        except (OSError, wire.WireError) as error:
+            raise self._fail(what, limit, error) from None
+        budget = self.limits.reply_budget(sum(getattr(a, "nbytes", 0) for a in arrays))
+        reply, out_arrays = self._receive(deadline, limit, what, budget)
+        if not isinstance(reply, dict):
+            self.close()
+            raise SandboxCrashed(f"{what}: the sandbox sent something unreadable")
         if not reply.get("ok"):
             raise StudentError(reply.get("error", {}))
         return reply.get("value"), out_arrays
 
     def output(self) -> str:
-        """What the student's code printed, capped."""
+        """What the student's code printed, capped (read through the grader's own fds)."""
         cap = self.limits.output_kb * 1024
         text = ""
-        for path in (getattr(self, "stdout_path", None), getattr(self, "stderr_path", None)):
-            if path and path.exists():
-                with open(path, "rb") as handle:
-                    text += handle.read(cap).decode(errors="replace")
+        for fd in self._out_fds:
+            try:
+                text += os.pread(fd, cap, 0).decode(errors="replace")
+            except OSError:
+                pass
         return text[:cap]

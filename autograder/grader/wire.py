@@ -1,31 +1,47 @@
 """The pipe between grader and sandbox: JSON headers plus arrays as .npy bytes, never pickle.
 
 A frame is an 8-byte big-endian length, a JSON document, then for each array it references
-an 8-byte length and the array saved with ``np.save(..., allow_pickle=False)``. This module
-is also copied into the sandbox, so it imports nothing but numpy and the standard library.
+an 8-byte length and the array in .npy format (``np.save(..., allow_pickle=False)``). This
+module is also copied into the sandbox, so it imports nothing but numpy and the standard
+library.
 
-Values that cross: None, bool, int, float, str, numeric ndarrays and numpy scalars, and
-tuples, lists and str-keyed dicts of those. Anything else is a handle: an integer naming an
-object that stays on the side that owns it.
+Values that cross: None, bool, int, float, str, numeric ndarrays (their dtype kept) and
+numpy scalars, and tuples, lists and str-keyed dicts of those. Anything else is a handle:
+an integer naming an object that stays on the side that owns it.
+
+The grader's side never trusts the other end: with a ``deadline`` every read and write
+waits at most until then (a stalled or silent sandbox is a ``WireTimeout``, never a hang),
+and with a ``budget`` the whole frame may not exceed that many bytes, checked before
+anything is allocated. Arrays are parsed by a strict .npy reader (plain numeric dtypes,
+a shape that matches the bytes) straight from the bytes that were read, without a copy.
 """
 
 from __future__ import annotations
 
-import io
+import ast
 import json
 import math
 import os
+import select
 import struct
+import time
 
 import numpy as np
 
 MAX_FRAME = 512 * 2**20  # refuse absurd frames instead of allocating them
+MAX_HEADER = 4 * 2**20  # the JSON part of a frame
+MAX_ARRAYS = 4096
 
 _HEADER = struct.Struct(">Q")
+_NPY_MAGIC = b"\x93NUMPY"
 
 
 class WireError(RuntimeError):
     """A malformed or oversized frame, or a value that cannot cross."""
+
+
+class WireTimeout(WireError):
+    """The other side did not read or write in time."""
 
 
 def encode(value, arrays: list, to_handle=None):
@@ -54,13 +70,16 @@ def encode(value, arrays: list, to_handle=None):
 
 
 def decode(tree, arrays: list, from_handle=None, array=None):
-    """The value ``encode`` described; ``array`` post-processes each array (e.g. float64)."""
+    """The value ``encode`` described; ``array`` post-processes each array (e.g. a copy)."""
     if isinstance(tree, list):
         return [decode(v, arrays, from_handle, array) for v in tree]
     if not isinstance(tree, dict):
         return tree
     if "__array__" in tree:
-        found = arrays[tree["__array__"]]
+        try:
+            found = arrays[tree["__array__"]]
+        except (IndexError, TypeError):
+            raise WireError("a reference to an array that was not sent") from None
         return array(found) if array else found
     if "__tuple__" in tree:
         return tuple(decode(v, arrays, from_handle, array) for v in tree["__tuple__"])
@@ -72,50 +91,147 @@ def decode(tree, arrays: list, from_handle=None, array=None):
         if from_handle is None:
             raise WireError("unexpected handle")
         return from_handle(tree["__handle__"])
-    raise WireError(f"unknown wire object {sorted(tree)}")
+    raise WireError(f"unknown wire object {sorted(tree)[:5]}")
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+# -- .npy without np.load: strict and copy-free ---------------------------------------------
+
+def npy_parts(array: np.ndarray) -> tuple[bytes, memoryview]:
+    """``array`` in .npy format (version 1.0, C order): the header, and the data uncopied."""
+    array = np.ascontiguousarray(array)
+    header = repr({"descr": np.lib.format.dtype_to_descr(array.dtype),
+                   "fortran_order": False, "shape": tuple(array.shape)})
+    padding = 64 - (len(_NPY_MAGIC) + 4 + len(header) + 1) % 64
+    header = (header + " " * padding + "\n").encode("latin1")
+    data = memoryview(array.reshape(-1).view(np.uint8)) if array.size else memoryview(b"")
+    return _NPY_MAGIC + b"\x01\x00" + struct.pack("<H", len(header)) + header, data
 
 
-def _read_exact(fd: int, size: int) -> bytes:
-    if size > MAX_FRAME:
-        raise WireError(f"frame of {size} bytes is over the {MAX_FRAME} byte limit")
-    chunks, left = [], size
-    while left:
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
-            raise EOFError("the other side closed the pipe")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+def parse_npy(data: bytearray | bytes) -> np.ndarray:
+    """The array in ``data`` (.npy bytes): only plain numeric dtypes, shapes that match.
 
-
-def send(fd: int, message: dict, arrays: list) -> None:
-    body = json.dumps({"message": message, "arrays": len(arrays)}).encode()
-    parts = [_HEADER.pack(len(body)), body]
-    for array in arrays:
-        buffer = io.BytesIO()
-        np.save(buffer, array, allow_pickle=False)
-        parts += [_HEADER.pack(buffer.tell()), buffer.getvalue()]
-    _write_all(fd, b"".join(parts))
-
-
-def receive(fd: int) -> tuple[dict, list]:
-    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
+    The result shares ``data``'s memory (a ``bytearray`` gives a writable array).
+    """
+    if len(data) < 10 or bytes(data[:6]) != _NPY_MAGIC:
+        raise WireError("not an .npy array")
+    major = data[6]
+    if major == 1:
+        (length,), start = struct.unpack("<H", bytes(data[8:10])), 10
+    elif major in (2, 3):
+        if len(data) < 12:
+            raise WireError("truncated .npy header")
+        (length,), start = struct.unpack("<I", bytes(data[8:12])), 12
+    else:
+        raise WireError(f".npy version {major} is not supported")
+    if length > 65536 or start + length > len(data):
+        raise WireError("oversized or truncated .npy header")
     try:
-        head = json.loads(_read_exact(fd, size))
-        count = int(head["arrays"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise WireError(f"malformed frame: {error}") from None
-    arrays = []
-    for _ in range(count):
-        (length,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
+        header = ast.literal_eval(bytes(data[start:start + length]).decode("latin1"))
+        descr, fortran, shape = header["descr"], header["fortran_order"], header["shape"]
+    except (ValueError, SyntaxError, KeyError, TypeError, MemoryError, RecursionError):
+        raise WireError("unreadable .npy header") from None
+    if not isinstance(descr, str) or not isinstance(fortran, bool) or not (
+            isinstance(shape, tuple) and len(shape) <= 32
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)):
+        raise WireError("refused array: not a plain numeric array")
+    try:
+        dtype = np.dtype(descr)
+    except (TypeError, ValueError):
+        raise WireError(f"refused array: unknown dtype {descr[:40]!r}") from None
+    if dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None:
+        raise WireError(f"refused array: dtype {dtype} is not plain numeric")
+    count = math.prod(shape)
+    offset = start + length
+    if count * dtype.itemsize != len(data) - offset:
+        raise WireError("refused array: its shape does not match its bytes")
+    flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    return flat.reshape(shape, order="F" if fortran else "C")
+
+
+# -- frames ---------------------------------------------------------------------------------
+
+def _wait(fd: int, writing: bool, deadline: float | None) -> None:
+    if deadline is None:
+        return
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise WireTimeout("the other side did not " + ("read" if writing else "answer") +
+                          " in time")
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT if writing else select.POLLIN)
+    if not poller.poll(left * 1000):
+        raise WireTimeout("the other side did not " + ("read" if writing else "answer") +
+                          " in time")
+
+
+def _write_all(fd: int, data, deadline: float | None) -> None:
+    view = memoryview(data).cast("B")
+    while view:
+        _wait(fd, True, deadline)
         try:
-            arrays.append(np.load(io.BytesIO(_read_exact(fd, length)), allow_pickle=False))
-        except ValueError as error:  # object arrays need pickle: refused
-            raise WireError(f"refused array: {error}") from None
-    return head["message"], arrays
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            continue
+
+
+def _read_into(fd: int, buffer: bytearray, deadline: float | None) -> None:
+    view, filled = memoryview(buffer), 0
+    while filled < len(buffer):
+        _wait(fd, False, deadline)
+        try:
+            count = os.readv(fd, [view[filled:filled + (1 << 22)]])
+        except BlockingIOError:
+            continue
+        if not count:
+            raise EOFError("the other side closed the pipe")
+        filled += count
+
+
+def _read_length(fd: int, deadline: float | None) -> int:
+    raw = bytearray(_HEADER.size)
+    _read_into(fd, raw, deadline)
+    return _HEADER.unpack(bytes(raw))[0]
+
+
+def send(fd: int, message: dict, arrays: list, deadline: float | None = None) -> None:
+    """Write one frame; with a ``deadline`` (time.monotonic()), ``fd`` must be non-blocking."""
+    body = json.dumps({"message": message, "arrays": len(arrays)}).encode()
+    _write_all(fd, _HEADER.pack(len(body)) + body, deadline)
+    for array in arrays:  # part by part: no copy of the whole frame
+        header, data = npy_parts(array)
+        _write_all(fd, _HEADER.pack(len(header) + data.nbytes) + header, deadline)
+        _write_all(fd, data, deadline)
+
+
+def receive(fd: int, deadline: float | None = None,
+            budget: int | None = None) -> tuple[dict, list]:
+    """Read one frame: at most ``budget`` bytes in all, by ``deadline`` (non-blocking fd)."""
+    left = min(MAX_FRAME, budget) if budget is not None else MAX_FRAME
+
+    def take(size: int, what: str) -> bytearray:
+        nonlocal left
+        if size > left:
+            raise WireError(f"the reply is too large: {what} of {size} bytes is over the "
+                            f"{left} bytes left of its limit")
+        left -= size
+        buffer = bytearray(size)
+        _read_into(fd, buffer, deadline)
+        return buffer
+
+    size = _read_length(fd, deadline)
+    if size > MAX_HEADER:
+        raise WireError(f"the reply is too large: a header of {size} bytes is over the "
+                        f"{MAX_HEADER} byte limit")
+    try:
+        head = json.loads(take(size, "the header"))
+        count = int(head["arrays"])
+        message = head["message"]
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
+        raise WireError(f"malformed frame: {type(error).__name__}") from None
+    if not 0 <= count <= MAX_ARRAYS:
+        raise WireError(f"malformed frame: {count} arrays")
+    arrays = []
+    for index in range(count):
+        length = _read_length(fd, deadline)
+        arrays.append(parse_npy(take(length, f"array {index}")))
+    return message, arrays

@@ -111,9 +111,9 @@ def test_a_cache_handle_goes_back_as_an_argument(student):
     assert dx.tolist() == [[6.0, 6.0], [6.0, 6.0]]
 
 
-def test_data_crosses_as_plain_python_and_float64(student):
+def test_data_crosses_as_plain_python_and_arrays_keep_their_dtype(student):
     got = student.shapes()
-    assert got["a"].dtype == np.float64 and got["a"].shape == (2, 3)
+    assert got["a"].dtype == np.float32 and got["a"].shape == (2, 3)
     assert got["b"] == (1, 2, 0.5) and [type(v) for v in got["b"]] == [int, int, float]
     assert got["c"] == [True, None, "s"]
 
