@@ -24,7 +24,7 @@ from ..student_edition import build_student_cnnlib
 from .escape import one_line
 from .grading import Job, fingerprint, grade_student, load_sources
 from .pool import WorkerDied, WorkerPool
-from .record import GradebookWriter, class_table, write_feedback, write_json
+from .record import GradebookWriter, NoGradebook, class_table, write_feedback, write_json
 from .sandbox import Limits, isolation, warn_if_fallback
 
 
@@ -37,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="students graded in parallel (default: CPU count)")
     parser.add_argument("--gradebook", type=Path, default=None,
                         help="nbgrader gradebook (SQLite; default COURSE/gradebook.db)")
+    parser.add_argument("--no-gradebook", action="store_true",
+                        help="record nothing in an nbgrader gradebook (JSON and feedback only)")
     parser.add_argument("--course-dir", type=Path, default=None,
                         help="course root (default: nearest folder with nbgrader_config.py)")
     parser.add_argument("--feedback", type=Path, default=None,
@@ -158,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
 
     def open_gradebook() -> None:
         try:
-            opened["writer"] = GradebookWriter(gradebook_path, args.assignment, sources)
+            opened["writer"] = (NoGradebook() if args.no_gradebook else
+                                GradebookWriter(gradebook_path, args.assignment, sources))
         except Exception as error:  # noqa: BLE001 - re-raised in the main thread
             opened["error"] = error
 

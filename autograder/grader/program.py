@@ -66,15 +66,17 @@ def _open_no_follow(name: str, dir_fd: int | None, directory: bool, shown: str) 
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
     if directory:
         flags |= os.O_DIRECTORY
+    kind = "folder" if directory else "file"
     try:
+        if stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+            raise OSError(errno.ELOOP, "a link")  # the O_NOFOLLOW below guards the race
         fd = os.open(name, flags, dir_fd=dir_fd)
     except FileNotFoundError:
         raise SubmissionError(f"{shown} is missing from the submission") from None
     except OSError as error:
         if error.errno in (errno.ELOOP, errno.EMLINK):
-            raise SubmissionError(f"{shown} is a symbolic link, not a "
-                                  f"{'folder' if directory else 'file'}: submit the notebook "
-                                  "itself") from None
+            raise SubmissionError(f"{shown} is a symbolic link, not a {kind}: submit the "
+                                  "notebook itself") from None
         if error.errno == errno.ENOTDIR:
             raise SubmissionError(f"{shown} is not a folder") from None
         raise SubmissionError(f"{shown} cannot be read ({error.strerror})") from None

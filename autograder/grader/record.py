@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import sys
 import warnings
 from pathlib import Path
 
+from .escape import for_html, for_markdown, for_terminal
 from .program import SourceInfo
 
 
@@ -93,25 +93,37 @@ class GradebookWriter:
         self.gradebook.close()
 
 
+class NoGradebook:
+    """Stands in for the gradebook when grades are kept elsewhere (Gradescope)."""
+
+    def record(self, student: str, result: dict, commit: bool = True) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def feedback_markdown(student: str, assignment: str, result: dict) -> str:
-    lines = [f"# Feedback for {student}: {assignment}", "",
+    """Feedback as Markdown; every string a submission could influence is escaped."""
+    md = for_markdown
+    lines = [f"# Feedback for {md(student, 200)}: {md(assignment)}", "",
              f"**Total: {result['score']:g} / {result['max_score']:g}**", ""]
     for notebook, nb in result["notebooks"].items():
-        lines += [f"## {notebook}: {nb['score']:g} / {nb['max_score']:g}", ""]
+        lines += [f"## {md(notebook)}: {nb['score']:g} / {nb['max_score']:g}", ""]
         if nb["error"]:
-            lines += [f"**Could not be graded:** {nb['error']}", ""]
+            lines += [f"**Could not be graded:** {md(nb['error'])}", ""]
         lines += ["| test | grade cell | points | status | what we found |",
                   "|---|---|---|---|---|"]
         for t in nb["tests"]:
-            message = t["message"].replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| {t['name']} | {t['grade_id']} | {t['score']:g} / "
-                         f"{t['max_score']:g} | {t['status']} | {message} |")
+            lines.append(f"| {md(t['name'])} | {md(t['grade_id'])} | {t['score']:g} / "
+                         f"{t['max_score']:g} | {md(t['status'])} | {md(t['message'])} |")
         lines.append("")
     return "\n".join(lines)
 
 
 def feedback_html(student: str, assignment: str, result: dict) -> str:
-    esc = html.escape
+    """Feedback as one self-contained HTML page; student strings are escaped."""
+    esc = for_html
     rows = []
     for notebook, nb in result["notebooks"].items():
         rows.append(f"<h2>{esc(notebook)}: {nb['score']:g} / {nb['max_score']:g}</h2>")
@@ -120,8 +132,10 @@ def feedback_html(student: str, assignment: str, result: dict) -> str:
         rows.append("<table><tr><th>test</th><th>grade cell</th><th>points</th>"
                     "<th>status</th><th>what we found</th></tr>")
         for t in nb["tests"]:
+            status = t["status"] if t["status"] in ("passed", "failed", "error",
+                                                     "timeout") else "error"
             rows.append(
-                f"<tr class='{esc(t['status'])}'><td>{esc(t['name'])}</td>"
+                f"<tr class='{status}'><td>{esc(t['name'])}</td>"
                 f"<td>{esc(t['grade_id'])}</td><td>{t['score']:g} / {t['max_score']:g}</td>"
                 f"<td>{esc(t['status'])}</td><td>{esc(t['message'])}</td></tr>")
         rows.append("</table>")
@@ -129,9 +143,9 @@ def feedback_html(student: str, assignment: str, result: dict) -> str:
              "td,th{border:1px solid #ccc;padding:.3em;text-align:left;vertical-align:top}"
              "table{border-collapse:collapse}.passed td{background:#eef8ee}"
              ".failed td,.error td,.timeout td{background:#fbeeee}.error{color:#a00}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(student)} "
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(student, 200)} "
             f"{esc(assignment)}</title><style>{style}</style></head><body>"
-            f"<h1>Feedback for {esc(student)}: {esc(assignment)}</h1>"
+            f"<h1>Feedback for {esc(student, 200)}: {esc(assignment)}</h1>"
             f"<p><b>Total: {result['score']:g} / {result['max_score']:g}</b></p>"
             + "".join(rows) + "</body></html>")
 
@@ -153,12 +167,16 @@ def write_json(path: Path, assignment: str, results: dict[str, dict], seed: int)
     report = {"assignment": assignment, "seed": seed,
               "students": {s: public(r) for s, r in sorted(results.items())}}
     tmp = Path(f"{path}.tmp")
-    tmp.write_text(json.dumps(report, indent=1))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as handle:  # the report holds every student's grades: owner only
+        handle.write(json.dumps(report, indent=1))
     tmp.replace(path)
 
 
 def class_table(notebooks: list[str], results: dict[str, dict]) -> str:
-    width = max([7, *(len(s) for s in results)])
+    """The class at a glance, for a terminal: student names and errors cannot escape it."""
+    names = {student: for_terminal(student, 40) for student in results}
+    width = max([7, *(len(n) for n in names.values())])
     header = f"{'student':<{width}}  " + "  ".join(f"{nb[:14]:>14}" for nb in notebooks)
     header += f"  {'total':>13}  errors"
     lines = [header, "-" * len(header)]
@@ -169,8 +187,8 @@ def class_table(notebooks: list[str], results: dict[str, dict]) -> str:
             r = result["notebooks"][nb]
             cells.append(f"{r['score']:>6g} / {r['max_score']:<5g}")
             if r["error"]:
-                errors.append(f"{nb}: {r['error'][:60]}")
-        lines.append(f"{student:<{width}}  " + "  ".join(f"{c:>14}" for c in cells)
+                errors.append(f"{nb}: {for_terminal(r['error'], 60)}")
+        lines.append(f"{names[student]:<{width}}  " + "  ".join(f"{c:>14}" for c in cells)
                      + f"  {result['score']:>6g} / {result['max_score']:<5g} "
                      + " " + "; ".join(errors))
     return "\n".join(lines)

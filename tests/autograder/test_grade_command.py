@@ -13,6 +13,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from classbuilder import filled
+from classbuilder import write as _write
 
 from autograder.cli import main
 
@@ -23,29 +25,7 @@ NOTEBOOKS = ("03_convolution", "04_pooling")
 
 
 def _filled(notebook: str, edits=()):
-    released = nbformat.read(ROOT / "notebooks" / "a2_convolution" / f"{notebook}.ipynb", 4)
-    solution = nbformat.read(ROOT / "solutions" / "a2_convolution" / f"{notebook}.ipynb", 4)
-    sources = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solution.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
-    for cell in released.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = sources[grade_id]
-            for target, old, new in edits:
-                if target == grade_id:
-                    assert old in cell.source, f"edit {old!r} did not apply"
-                    cell.source = cell.source.replace(old, new)
-    return released
-
-
-def _write(root: Path, student: str, notebooks: dict) -> None:
-    folder = root / student / "a2_convolution"
-    folder.mkdir(parents=True)
-    for name, nb in notebooks.items():
-        if isinstance(nb, str):
-            (folder / f"{name}.ipynb").write_text(nb)
-        else:
-            nbformat.write(nb, folder / f"{name}.ipynb")
+    return filled("a2_convolution", notebook, edits)
 
 
 NO_FLIP = ("convolve2d", "return cross_correlate2d(x, k[::-1, ::-1])",

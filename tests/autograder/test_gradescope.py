@@ -1,21 +1,35 @@
-"""The Gradescope bundle: built, unpacked, and run on a scratch root."""
+"""The Gradescope bundle, run the way Gradescope runs it: unzip into a root, `setup.sh` as
+root once, then `run_autograder` per submission, reading results/results.json. The root is
+a scratch folder (both scripts honour CNN_COURSE_GRADESCOPE_ROOT).
+
+Students attack it as a determined student would on Gradescope, where results.json's
+output comes back at once: import the reference from the grader's environment, print the
+hidden tests or the environment into an error message, submit a link to the solutions.
+Each under bubblewrap and under the fallback (Gradescope's containers may refuse
+namespaces)."""
+
+from __future__ import annotations
 
 import json
 import os
 import shutil
 import subprocess
-import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
+from classbuilder import filled
 
 from autograder.cli import main
 
-pytestmark = pytest.mark.a2_convolution
+pytestmark = [pytest.mark.grader, pytest.mark.e2e]
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "submissions"
+HIDDEN = ROOT / "autograder" / "hidden" / "test_03_convolution.py"
+SECRET = "gradescope-token-7f3a9"
 
 
 @pytest.fixture(scope="module")
@@ -26,45 +40,162 @@ def bundle(tmp_path_factory):
     return out
 
 
-def test_bundle_has_setup_and_run_scripts(bundle):
-    with zipfile.ZipFile(bundle) as zipped:
-        names = set(zipped.namelist())
-        assert {"setup.sh", "run_autograder", "course/pyproject.toml"} <= names
-        assert "course/autograder/hidden/test_03_convolution.py" in names
-        assert "course/solutions/a2_convolution/03_convolution.ipynb" in names
-        assert not any("a3_cnns" in n or "a1_backprop" in n for n in names if "solutions" in n)
-        assert (zipped.getinfo("run_autograder").external_attr >> 16) & 0o111
-
-
-@pytest.mark.parametrize("student", ["a2_correct", "a2_bug_dx_without_flip",
-                                     "a2_broken_invalid_json"])
-def test_run_autograder_writes_gradescope_results(bundle, tmp_path, student):
-    root = tmp_path / "autograder"
+@pytest.fixture(scope="module")
+def autograder(bundle):
+    """A Gradescope image, made by the bundle's own setup.sh in a scratch root."""
+    if os.geteuid() != 0:
+        pytest.skip("setup.sh installs system packages and must run as root, as on Gradescope")
+    root = Path(tempfile.mkdtemp(prefix="gradescope-"))
     with zipfile.ZipFile(bundle) as zipped:
         zipped.extractall(root / "source")
-    script = root / "source" / "run_autograder"
-    script.chmod(0o755)
-    shutil.copytree(SAMPLE / student / "a2_convolution", root / "submission")
-    env = dict(os.environ, CNN_COURSE_GRADESCOPE_ROOT=str(root), CNN_COURSE_PYTHON=sys.executable)
-    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True,
-                          timeout=600)
+    for script in ("setup.sh", "run_autograder"):
+        (root / "source" / script).chmod(0o755)
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    env = dict(os.environ, CNN_COURSE_GRADESCOPE_ROOT=str(root))
+    done = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, cwd=root,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _submit(root: Path, files: dict[str, object], sandbox: str) -> dict:
+    """Run run_autograder on ``files`` (name -> notebook, text, or ('link', target))."""
+    for folder in ("submission", "results"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+    (root / "submission" / "nested").mkdir(parents=True)
+    for name, content in files.items():
+        path = root / "submission" / "nested" / name
+        if isinstance(content, tuple):
+            path.symlink_to(content[1])
+        elif isinstance(content, str):
+            path.write_text(content)
+        else:
+            nbformat.write(content, path)
+    env = {"PATH": "/usr/bin:/bin", "CNN_COURSE_GRADESCOPE_ROOT": str(root),
+           "GRADESCOPE_API_TOKEN": SECRET, "HOME": "/root"}
+    if sandbox == "fallback":
+        env["CNN_COURSE_SANDBOX"] = "fallback"
+    done = subprocess.run([str(root / "run_autograder")], env=env, cwd=root,
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    results = json.loads((root / "results" / "results.json").read_text())
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def _sample(student: str) -> dict:
+    folder = SAMPLE / student / "a2_convolution"
+    return {p.name: p.read_text() for p in folder.glob("*.ipynb")}
+
+
+def _attacker(root: Path):
+    """A correct 03 whose cross-correlation comes from the grader's reference cnnlib,
+    whose convolution raises the hidden tests' text and whose output size raises the
+    environment."""
+    grab_reference = (
+        "    ### BEGIN SOLUTION\n"
+        "    import glob, importlib, sys\n"
+        f"    for site in glob.glob({str(root)!r} + '/*/lib/python3*/site-packages'):\n"
+        "        sys.path.insert(0, site)\n"
+        "    sys.modules.pop('cnnlib', None)\n"
+        "    reference = importlib.import_module('cnnlib')\n"
+        "    return reference.cross_correlate2d(x, k)\n")
+    leak_hidden = (
+        "    ### BEGIN SOLUTION\n"
+        f"    raise RuntimeError(open({str(root)!r} + '/source/course/autograder/hidden/"
+        "test_03_convolution.py').read())\n")
+    leak_env = ("    ### BEGIN SOLUTION\n"
+                "    import os, sys\n"
+                "    raise RuntimeError(repr(dict(os.environ)) + repr(sys.path))\n")
+    return filled("a2_convolution", "03_convolution", [
+        ("cross_correlate2d", "    ### BEGIN SOLUTION\n", grab_reference),
+        ("convolve2d", "    ### BEGIN SOLUTION\n", leak_hidden),
+        ("conv_output_size", "    ### BEGIN SOLUTION\n", leak_env),
+    ])
+
+
+def _leaks(results: dict, root: Path, typed_by_student: bool = False) -> list[str]:
+    """Everything of the grader's that shows in results.json (the root's path is allowed
+    when the student typed it into an error message themselves)."""
+    text = json.dumps(results)
+    needles = ["grader-venv", SECRET, str(ROOT)]
+    if not typed_by_student:  # (the sandbox's own site-packages lie under the root)
+        needles += [str(root), "autograder/", "/source/course", "site-packages"]
+    found = [needle for needle in needles if needle in text]
+    hidden_lines = [line.strip() for line in HIDDEN.read_text().splitlines()
+                    if len(line.strip()) > 30]
+    found += [line for line in hidden_lines if line in text]
+    return found
+
+
+def _by_cell(results: dict, notebook: str) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for test in results["tests"]:
+        nb, cell, _ = test["name"].split(" / ")
+        if nb == notebook:
+            scores[cell] = scores.get(cell, 0.0) + test["score"]
+    return scores
+
+
+def _check_format(results: dict) -> None:
     assert set(results) >= {"score", "execution_time", "output", "tests"}
     assert isinstance(results["execution_time"], int)
-    assert all(set(t) == {"name", "score", "max_score", "status", "output", "visibility"}
-               for t in results["tests"])
-    assert {t["status"] for t in results["tests"]} <= {"passed", "failed"}
-    assert {t["visibility"] for t in results["tests"]} == {"after_published"}
-    # Gradescope's spec: the top-level score is the submission's; tests carry their own
     assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
-    assert all(0 <= t["score"] <= t["max_score"] for t in results["tests"])
-    assert all((t["status"] == "passed") == (t["score"] == t["max_score"])
-               for t in results["tests"])
+    for test in results["tests"]:
+        assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(test)
+        assert test["status"] in {"passed", "failed"}
+        assert 0 <= test["score"] <= test["max_score"]
+        assert (test["status"] == "passed") == (test["score"] == test["max_score"])
+
+
+@pytest.mark.parametrize("student,expected", [("a2_correct", 32),
+                                              ("a2_bug_dx_without_flip", None),
+                                              ("a2_broken_invalid_json", 12)])
+def test_sample_students_get_their_scores(autograder, student, expected):
+    results = _submit(autograder, _sample(student), "bubblewrap")
+    _check_format(results)
+    assert _leaks(results, autograder) == []
     total = sum(t["max_score"] for t in results["tests"])
-    if student == "a2_correct":
-        assert results["score"] == total == 32
-    elif student == "a2_bug_dx_without_flip":
+    if expected is None:
         assert 0 < results["score"] < total
     else:
-        assert "could not be graded" in results["output"] and results["score"] == 12
+        assert results["score"] == expected
+    if student == "a2_broken_invalid_json":
+        assert "could not be graded" in results["output"]
+
+
+@pytest.mark.parametrize("sandbox", ["bubblewrap", "fallback"])
+def test_the_reference_the_hidden_tests_and_the_environment_stay_out_of_reach(
+        autograder, sandbox):
+    pool = filled("a2_convolution", "04_pooling")
+    results = _submit(autograder, {"03_convolution.ipynb": _attacker(autograder),
+                                   "04_pooling.ipynb": pool}, sandbox)
+    _check_format(results)
+    assert _leaks(results, autograder, typed_by_student=True) == []
+    cells = _by_cell(results, "03_convolution")
+    assert cells["test_cross_correlate2d"] == 0  # no reference to import
+    assert cells["test_convolve2d"] == 0
+    assert sum(_by_cell(results, "04_pooling").values()) == 12  # the honest notebook counts
+    assert results["score"] < 32
+
+
+@pytest.mark.parametrize("sandbox", ["bubblewrap", "fallback"])
+def test_a_linked_notebook_is_refused(autograder, sandbox):
+    solution = autograder / "source" / "course" / "solutions" / "a2_convolution"
+    results = _submit(autograder, {
+        "03_convolution.ipynb": ("link", solution / "03_convolution.ipynb"),
+        "04_pooling.ipynb": filled("a2_convolution", "04_pooling")}, sandbox)
+    assert "symbolic link" in results["output"]
+    assert _by_cell(results, "03_convolution") and not any(
+        _by_cell(results, "03_convolution").values())
+    assert results["score"] == 12
+    assert _leaks(results, autograder) == []
+
+
+def test_the_run_writes_a_summary_for_the_instructor_and_a_seed_students_do_not_see(
+        autograder):
+    results = _submit(autograder, _sample("a2_correct"), "bubblewrap")
+    assert isinstance(results["extra_data"]["seed"], int)
+    assert results["stdout_visibility"] == "hidden"
+    assert str(results["extra_data"]["seed"]) not in results["output"]
+    again = _submit(autograder, _sample("a2_correct"), "bubblewrap")
+    assert again["extra_data"]["seed"] != results["extra_data"]["seed"]  # fresh inputs
