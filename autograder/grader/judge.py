@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from .escape import one_line
 from .proxy import Session, Student
 from .sandbox import LoadError, SandboxCrashed, SandboxTimeout, StudentError
 
@@ -64,8 +65,21 @@ def _assertion_message(error: AssertionError) -> str:
     return text.strip() or "the result is not what was expected"
 
 
+_GRADER_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def _shown(text: str, cap: int = 2000) -> str:
+    """A message as a student may see it: one line, capped, no path of the grader's."""
+    return one_line(text.replace(_GRADER_ROOT, "…"), cap)
+
+
 def verdict(error: BaseException | None) -> tuple[str, str]:
     """(status, message) for how a test ended."""
+    status, message = _verdict(error)
+    return status, _shown(message)
+
+
+def _verdict(error: BaseException | None) -> tuple[str, str]:
     if error is None:
         return "passed", "ok"
     if isinstance(error, SandboxTimeout):
