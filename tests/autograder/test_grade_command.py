@@ -215,3 +215,34 @@ def test_in_process_alembic_head_matches_nbgraders_subprocess(tmp_path):
     with sqlite3.connect(tmp_path / "gradebook.db") as db:
         (stamp,) = db.execute("select version_num from alembic_version").fetchone()
     assert stamp == alembic_head()
+
+
+def test_ctrl_c_cancels_queued_work_and_keeps_what_was_recorded(graded, tmp_path):
+    root, _, report = graded
+    run = ["grade", "a2_convolution", "--submitted", str(root / "submitted"),
+           "--gradebook", str(tmp_path / "gradebook.db"), "--json", str(tmp_path / "out.json"),
+           "--feedback", str(tmp_path / "feedback"), "--workers", "1", "--quiet",
+           "--course-dir", str(ROOT), "--seed", "7"]
+    cache = tmp_path / "gradebook.db.cache" / "a2_convolution"
+    process = subprocess.Popen([sys.executable, "-m", "autograder.cli", *run],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        if cache.is_dir() and any(cache.glob("*.json")):
+            break
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends: the whole group
+    start = time.monotonic()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert time.monotonic() - start < 30  # queued students were not graded first
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("interrupted:")
+    done = {p.stem for p in cache.glob("*.json")}
+    assert 0 < len(done) < len(report["students"])
+    with sqlite3.connect(tmp_path / "gradebook.db") as db:
+        recorded = {name for (name,) in db.execute("SELECT id FROM student")}
+    assert recorded == done  # the gradebook holds exactly the students that finished
+    assert main(run) == 0
+    assert json.loads((tmp_path / "out.json").read_text()) == report
