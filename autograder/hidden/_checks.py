@@ -1,8 +1,14 @@
-"""Helpers shared by the hidden tests: comparing results and calling backward passes.
+"""Helpers shared by the hidden tests: their random inputs, comparisons and messages.
 
-Runs in the trusted process only. Errors raised by the student's code arrive from the
-sandbox as ``StudentError`` with the original type's name in ``.type``; with the reference
-stand-in (``CNN_COURSE_STUDENT=reference``) they are the original exceptions.
+Runs in the trusted process only. Arrays come back from the sandbox with the dtype the
+student's code gave them (a bool mask stays bool, an index array stays int), so a cache can
+be passed back as it is; every comparison converts to float64 itself (``as_float``,
+``close``). Errors raised by the student's code arrive from the sandbox as ``StudentError``
+with the original type's name in ``.type``; with the reference stand-in
+(``CNN_COURSE_STUDENT=reference``) they are the original exceptions.
+
+Messages shown to students never print an expected value or a hidden input: ``mismatch``
+says where a result is wrong without saying what it should be.
 """
 
 from __future__ import annotations
@@ -39,7 +45,8 @@ def as_float(value) -> np.ndarray:
 
 
 def close(a, b, tol: float = 1e-7) -> bool:
-    """Same shape and equal up to tol relative to the larger array's scale."""
+    """Same shape and equal up to tol relative to the scale of ``b``, the expected array
+    (at least 1); any numeric dtype, compared as float64."""
     a, b = as_float(a), as_float(b)
     if a.shape != b.shape:
         return False
@@ -69,57 +76,26 @@ def raises_value_error(call) -> tuple[bool, str]:
     return False, f"returned {result!r}"
 
 
-def restored(value, masks: bool):
-    """A cache that crossed back as float64 data, with its integer-valued arrays made int64
-    again, and (``masks``) those holding only 0 and 1 made bool; ``None`` if no array changed.
-
-    Arrays returned by the student's process arrive as float64, so an index array or a
-    boolean mask kept in a cache loses its dtype on the way back and then cannot index.
-    """
-    changed = []
-
-    def restore(item):
-        if isinstance(item, np.ndarray):
-            if item.dtype.kind != "f" or not item.size or not np.all(np.isfinite(item)):
-                return item
-            if masks and np.all((item == 0) | (item == 1)):
-                changed.append(item)
-                return item.astype(bool)
-            if np.all(item == np.round(item)):
-                changed.append(item)
-                return item.astype(np.int64)
-            return item
-        if isinstance(item, tuple):
-            return tuple(restore(v) for v in item)
-        if isinstance(item, list):
-            return [restore(v) for v in item]
-        if isinstance(item, dict):
-            return {k: restore(v) for k, v in item.items()}
-        return item
-
-    result = restore(value)
-    return result if changed else None
+def mismatch(got, want, tol: float = 1e-7) -> str:
+    """Where ``got`` differs from ``want`` (same shape), in words that give away no value:
+    how many entries are off and the index of the first."""
+    got, want = as_float(got), as_float(want)
+    scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
+    wrong = ~(np.abs(got - want) <= tol * scale)  # nan counts as wrong
+    count = int(np.count_nonzero(wrong))
+    if not count:
+        return "no entry differs"
+    first = tuple(int(i) for i in np.unravel_index(int(np.argmax(wrong)), wrong.shape))
+    where = f", the first at index {first}" if wrong.ndim else ""
+    return f"{count} of {wrong.size} entries differ{where}"
 
 
-def backward(student, name: str, dout, cache):
-    """``student.<name>(dout, cache)``; if the student's code fails to index with a cache
-    that came back as data, tried again with its masks and indices restored, then with
-    its indices only (an index array may hold just 0s and 1s).
-
-    Only the student's own function runs on the retries, so a wrong backward cannot pass
-    through them; a right one is not failed for how the sandbox carried its cache.
-    """
-    try:
-        return getattr(student, name)(dout, cache)
-    except Exception as error:
-        if not (raised(error, "IndexError") or raised(error, "TypeError")):
-            raise
-        for masks in (True, False):
-            retry = restored(cache, masks)
-            if retry is None:
-                continue
-            try:
-                return getattr(student, name)(dout, retry)
-            except Exception:  # noqa: BLE001 - the first error is the one to report
-                continue
-        raise error from None
+def redraw(make, good, tries: int = 1000):
+    """``make()`` again until ``good(result)``: inputs with a property every seed must have
+    (e.g. no pre-activation near a ReLU's kink). ``make`` draws from the test's ``rng``, so
+    the result is still reproducible from the run's seed."""
+    for _ in range(tries):
+        result = make()
+        if good(result):
+            return result
+    raise RuntimeError(f"no input with the property after {tries} draws")

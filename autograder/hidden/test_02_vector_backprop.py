@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _checks import as_float, backward, close, raised
+from _checks import as_float, close, raised
 
 import cnnlib
 
@@ -135,7 +135,7 @@ def test_relu_backward_lecture_example(student):
     x = np.array([1.0, -2.0, 3.0, -1.0])
     dout = np.array([4.0, -1.0, 5.0, 9.0])
     _, cache = _pair(student.relu_forward(x), "relu_forward")
-    dx = as_float(backward(student, "relu_backward", dout, cache))
+    dx = as_float(student.relu_backward(dout, cache))
     assert dx.shape == (4,), f"the lecture's x: dx has shape {dx.shape}, expected (4,)"
     if np.array_equal(dx, dout * (dout > 0)):
         raise AssertionError("x = [1, -2, 3, -1], dout = [4, -1, 5, 9]: dx = [4, 0, 5, 9]: the "
@@ -145,7 +145,7 @@ def test_relu_backward_lecture_example(student):
     assert np.array_equal(dx, [4.0, 0.0, 5.0, 0.0]), (
         f"the lecture's example: dx = {dx.tolist()}, expected [4, 0, 5, 0]")
     _, cache = _pair(student.relu_forward(np.array([[0.0, 0.5, -0.5]])), "relu_forward")
-    dx = as_float(backward(student, "relu_backward", np.array([[2.0, 2.0, 2.0]]), cache))
+    dx = as_float(student.relu_backward(np.array([[2.0, 2.0, 2.0]]), cache))
     assert np.array_equal(dx, [[0.0, 2.0, 0.0]]), (
         f"x = [0, 0.5, -0.5], dout 2: dx = {dx.tolist()}, expected [0, 2, 0] (0 at x == 0)")
 
@@ -157,13 +157,13 @@ def test_relu_backward_against_reference_and_numeric(student):
         x = rng.normal(size=shape)
         dout = rng.normal(size=shape)
         _, cache = _pair(student.relu_forward(x), "relu_forward")
-        dx = as_float(backward(student, "relu_backward", dout, cache))
+        dx = as_float(student.relu_backward(dout, cache))
         assert dx.shape == x.shape, f"x of shape {shape}: dx has shape {dx.shape}"
         assert np.array_equal(dx, cnnlib.relu_backward(dout, cnnlib.relu_forward(x)[1])), (
             f"x of shape {shape}: dx should be dout where x > 0 and 0 elsewhere")
     x = np.array([[0.7, -1.3, 2.2], [-0.4, 0.9, -2.5]])
     dout = rng.normal(size=x.shape)
-    dx = as_float(backward(student, "relu_backward", dout, student.relu_forward(x)[1]))
+    dx = as_float(student.relu_backward(dout, student.relu_forward(x)[1]))
     numeric = cnnlib.numerical_gradient(
         lambda v: as_float(student.relu_forward(v)[0]), x.copy(), dout)
     assert close(dx, numeric, 1e-6), (
@@ -197,7 +197,7 @@ def test_sigmoid_forward_values_and_extremes(student):
 def test_sigmoid_backward_lecture_gate(student):
     x = np.array([1.0, -0.5, 2.0])
     _, cache = _pair(student.sigmoid_forward(x), "sigmoid_forward")
-    dx = as_float(backward(student, "sigmoid_backward", np.ones(3), cache))
+    dx = as_float(student.sigmoid_backward(np.ones(3), cache))
     sig = 1 / (1 + np.exp(-x))
     assert dx.shape == (3,), f"dx has shape {dx.shape}, expected (3,)"
     if np.allclose(dx, (1 - x) * x):
@@ -218,13 +218,13 @@ def test_sigmoid_backward_against_reference_and_numeric(student):
         x = rng.normal(scale=2.5, size=shape)
         dout = rng.normal(size=shape)
         _, cache = _pair(student.sigmoid_forward(x), "sigmoid_forward")
-        dx = as_float(backward(student, "sigmoid_backward", dout, cache))
+        dx = as_float(student.sigmoid_backward(dout, cache))
         assert dx.shape == x.shape, f"x of shape {shape}: dx has shape {dx.shape}"
         want = cnnlib.sigmoid_backward(dout, cnnlib.sigmoid_forward(x)[1])
         assert close(dx, want, 1e-9), f"x of shape {shape}: dx should be dout (1 - sigma) sigma"
     x = rng.normal(size=(2, 4))
     dout = rng.normal(size=x.shape)
-    dx = as_float(backward(student, "sigmoid_backward", dout, student.sigmoid_forward(x)[1]))
+    dx = as_float(student.sigmoid_backward(dout, student.sigmoid_forward(x)[1]))
     numeric = cnnlib.numerical_gradient(lambda v: as_float(student.sigmoid_forward(v)[0]),
         x.copy(), dout)
     assert close(dx, numeric, 1e-7), (
@@ -284,7 +284,7 @@ def test_affine_forward_flattens_any_rank(student):
 
 def _affine_grads(student, x, w, b, dout):
     _, cache = _affine_forward(student, x, w, b)
-    result = backward(student, "affine_backward", dout, cache)
+    result = student.affine_backward(dout, cache)
     assert isinstance(result, (tuple, list)) and len(result) == 3, (
         "affine_backward should return (dx, dw, db)")
     return [as_float(g) for g in result]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _checks import as_float, backward, close, int_pair
+from _checks import as_float, close, int_pair
 
 import cnnlib
 
@@ -191,7 +191,7 @@ def _route(x, kernel_size, stride, dout, rule):
 
 def _student_max_backward(student, x, kernel_size, stride, dout):
     _, cache = _forward(student, "maxpool2d_forward", x, kernel_size, stride)
-    return as_float(backward(student, "maxpool2d_backward", dout, cache))
+    return as_float(student.maxpool2d_backward(dout, cache))
 
 
 def _check_max_backward(student, kind, seed, cases=CASES):
@@ -301,7 +301,7 @@ def _check_avg_backward(student, seed, cases=CASES):
         dout = rng.normal(size=out.shape)
         want = cnnlib.avgpool2d_backward(dout, cache)
         _, student_cache = _forward(student, "avgpool2d_forward", x, kernel_size, stride)
-        got = as_float(backward(student, "avgpool2d_backward", dout, student_cache))
+        got = as_float(student.avgpool2d_backward(dout, student_cache))
         setup = _setup("avgpool2d_backward after avgpool2d_forward", x, kernel_size, stride)
         assert got.shape == x.shape, f"{setup}: dx has shape {got.shape}, expected x's {x.shape}"
         if close(got, want):
@@ -322,7 +322,7 @@ def _check_avg_backward(student, seed, cases=CASES):
 @pytest.mark.grade(grade_id="test_avgpool2d_backward", points=1)
 def test_avgpool_backward_spreads_the_lecture_gradient(student):
     _, cache = _forward(student, "avgpool2d_forward", PATCH.reshape(1, 1, 3, 3), 3, None)
-    got = as_float(backward(student, "avgpool2d_backward", np.full((1, 1, 1, 1), 9.0), cache))
+    got = as_float(student.avgpool2d_backward(np.full((1, 1, 1, 1), 9.0), cache))
     assert got.shape == (1, 1, 3, 3), f"dx has shape {got.shape}, expected x's (1, 1, 3, 3)"
     assert not close(got, np.full((1, 1, 3, 3), 9.0)), (
         "every input got the whole upstream gradient 9: the average divides by 9, so each "
@@ -343,7 +343,7 @@ def test_avgpool_backward_agrees_with_numerical_gradients_of_your_forward(studen
         x = rng.normal(size=shape)
         out, cache = _forward(student, "avgpool2d_forward", x, kernel_size, stride)
         dout = rng.normal(size=out.shape)
-        got = as_float(backward(student, "avgpool2d_backward", dout, cache))
+        got = as_float(student.avgpool2d_backward(dout, cache))
 
         def forward(v, k=kernel_size, s=stride):
             return _forward(student, "avgpool2d_forward", v, k, s)[0]
