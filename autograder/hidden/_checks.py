@@ -76,12 +76,16 @@ def raises_value_error(call) -> tuple[bool, str]:
     return False, f"returned {result!r}"
 
 
-def mismatch(got, want, tol: float = 1e-7) -> str:
+def mismatch(got, want, tol: float = 1e-7, *, atol: float | None = None) -> str:
     """Where ``got`` differs from ``want`` (same shape), in words that give away no value:
-    how many entries are off and the index of the first."""
+    how many entries are off and the index of the first. Entries are off as for ``close``,
+    or, given ``atol``, as for ``np.isclose(got, want, rtol=tol, atol=atol)``."""
     got, want = as_float(got), as_float(want)
-    scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
-    wrong = ~(np.abs(got - want) <= tol * scale)  # nan counts as wrong
+    if atol is None:
+        scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
+        wrong = ~(np.abs(got - want) <= tol * scale)  # nan counts as wrong
+    else:
+        wrong = ~np.isclose(got, want, rtol=tol, atol=atol)
     count = int(np.count_nonzero(wrong))
     if not count:
         return "no entry differs"

@@ -6,14 +6,16 @@ a handle: arithmetic on it, ``.exp()``, ``.backward()`` and the like run remotel
 ``cnnlib`` (the same graph built from ``cnnlib.Value``) or from formulas worked out here;
 the usual wrong versions (mul not swapped, ``=`` instead of ``+=``, a node's backward run
 before all of its uses have contributed, ``zero_grad`` resetting only the output) are
-recognised to name the misconception.
+recognised to name the misconception. Random points come from the run's seed
+(``_checks.rng``); messages name the operation and the student's own numbers, never the
+points or the expected values.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from _checks import raised
+from _checks import raised, redraw, rng
 
 import cnnlib
 
@@ -56,25 +58,42 @@ def _near(a: float, b: float, tol: float = 1e-9) -> bool:
     return abs(a - b) <= tol * max(1.0, abs(b))
 
 
+def _signed(gen, count: int, low: float = 0.5, high: float = 3.0) -> tuple[float, ...]:
+    """count numbers with magnitudes in [low, high] and random signs (never near 0)."""
+    return tuple(float(v) for v in np.round(
+        gen.uniform(low, high, size=count) * gen.choice([-1.0, 1.0], size=count), 3))
+
+
+def _inputs(indices) -> str:
+    names = [f"input {i + 1}" for i in indices]
+    return " and ".join(names) if names else "no input"
+
+
 def _check_op(student, what, build, numbers, hints=()):
-    """Compare data and every leaf's grad with the reference; hints: (predicate, message)."""
+    """Compare data and every leaf's grad with the reference; hints: (predicate, message).
+
+    Messages say which operation and which input, and quote the student's numbers only.
+    """
     data, grads, out, _ = _backprop(student, build, numbers, what)
     want_data, want_grads = _expected(build, numbers)
-    setup = f"{what} at {tuple(float(n) for n in numbers)}"
-    assert _near(data, want_data), f"{setup}: the forward value is {data}, expected {want_data}"
+    assert _near(data, want_data), (
+        f"{what}: the forward value {data} is wrong: check the forward rule of each operation")
     seed = _float(out, "grad", what)
     assert seed == 1.0, (
-        f"{setup}: after backward() the output's own grad is {seed}; seed it with 1.0")
+        f"{what}: after backward() the output's own grad is {seed}; seed it with 1.0")
     if all(g == 0.0 for g in grads) and any(abs(g) > 1e-12 for g in want_grads):
         raise AssertionError(
-            f"{setup}: every input's grad is still 0 after backward(): does the operation set "
+            f"{what}: every input's grad is still 0 after backward(): does the operation set "
             "out._backward, and does backward() call the _backward of every node?")
-    if all(_near(g, w, 1e-7) for g, w in zip(grads, want_grads, strict=True)):
+    wrong = [i for i, (g, w) in enumerate(zip(grads, want_grads, strict=True))
+             if not _near(g, w, 1e-7)]
+    if not wrong:
         return
     for predicate, message in hints:
         if predicate(numbers, grads):
-            raise AssertionError(f"{setup}: gradients {grads}, expected {want_grads}: {message}")
-    raise AssertionError(f"{setup}: gradients {grads}, expected {want_grads}")
+            raise AssertionError(f"{what}: your gradients {grads}: {message}")
+    raise AssertionError(f"{what}: your gradients {grads}; the grad of {_inputs(wrong)} is "
+                         "wrong (local gradient times upstream gradient, summed over uses)")
 
 
 # --------------------------------------------------------------------------------------
@@ -91,20 +110,24 @@ def _add_mul(student, x, y, z):
 @pytest.mark.grade(grade_id="test_add_mul_graph", points=1)
 def test_add_mul_graph_lecture_point(student):
     f, dx, dy, dz = _add_mul(student, -2, 5, -4)
-    assert f == -12.0, f"at x=-2, y=5, z=-4: f = {f}, the lecture has (x + y) z = -12"
+    assert f == -12.0, (
+        f"at the lecture's x=-2, y=5, z=-4: f = {f}, not the lecture's value of (x + y) z")
     assert (dx, dy, dz) == (-4.0, -4.0, 3.0), (
-        f"at x=-2, y=5, z=-4: gradients ({dx}, {dy}, {dz}), the lecture has (-4, -4, 3)")
+        f"at the lecture's x=-2, y=5, z=-4: gradients ({dx}, {dy}, {dz}) are not the "
+        "lecture's: with q = x + y, df/dx = df/dy = z and df/dz = q")
 
 
 @pytest.mark.grade(grade_id="test_add_mul_graph", points=1)
 def test_add_mul_graph_anywhere(student):
-    rng = np.random.default_rng(101)
-    points = [*rng.uniform(-5, 5, size=(6, 3)), (0.0, 0.0, 0.0), (1e6, -3e6, 2.5)]
-    for x, y, z in points:
+    gen = rng(101)
+    points = [(p, "at random points") for p in gen.uniform(-5, 5, size=(6, 3))]
+    points += [((0.0, 0.0, 0.0), "at x = y = z = 0"),
+               ((1e6 * gen.uniform(0.5, 2), -1e6 * gen.uniform(2, 4),
+                 gen.uniform(1, 5)), "with values of a million")]
+    for (x, y, z), where in points:
         got = _add_mul(student, x, y, z)
         want = list(cnnlib.add_mul_graph(float(x), float(y), float(z)))
-        where = f"at x={x:.4g}, y={y:.4g}, z={z:.4g}"
-        assert _near(got[0], want[0]), f"{where}: f = {got[0]}, expected {want[0]}"
+        assert _near(got[0], want[0]), f"{where}: your f = {got[0]} is not (x + y) z"
         if all(_near(g, w) for g, w in zip(got[1:], want[1:], strict=True)):
             continue
         if _near(got[3], z) and not _near(z, x + y):
@@ -113,7 +136,8 @@ def test_add_mul_graph_anywhere(student):
             raise AssertionError(
                 f"{where}: df/dx = 1 is the add gate's local gradient alone; multiply by the "
                 "upstream df/dq = z")
-        raise AssertionError(f"{where}: gradients {got[1:]}, expected {want[1:]}")
+        raise AssertionError(f"{where}: your gradients {got[1:]} are wrong: with q = x + y, "
+                             "df/dx = df/dy = z (add gate) and df/dz = q (mul gate)")
 
 
 # --------------------------------------------------------------------------------------
@@ -135,29 +159,37 @@ def _neuron(student, w, x):
 @pytest.mark.grade(grade_id="test_sigmoid_neuron", points=1)
 def test_sigmoid_neuron_lecture_example(student):
     f, dw, dx = _neuron(student, [2.0, -3.0, -3.0], [-1.0, -2.0])
-    assert round(f, 2) == 0.73, f"f = {f:.4f}; the lecture's neuron gives 0.73"
+    assert round(f, 2) == 0.73, (
+        f"the lecture's neuron: f = {f:.4f}, not the lecture's value of sigma(w0 x0 + w1 x1 + w2)")
     lecture = np.array([-0.20, -0.39, 0.20, 0.39, -0.59])
     got = np.round(np.concatenate([dw, dx]), 2)
     if np.allclose(dw, 0.0):
         raise AssertionError(
             "all gradients are 0: the sigmoid's local gradient was computed from its input "
-            "(1 - 1) * 1 = 0 instead of its output sigma = 0.73")
+            "(1 - 1) * 1 = 0 instead of its output sigma")
     assert np.allclose(got, lecture), (
-        f"dw, dx rounded to 2 decimals: {got.tolist()}, the lecture has {lecture.tolist()}")
+        f"the lecture's neuron: dw, dx rounded to 2 decimals are {got.tolist()}, not the "
+        "lecture's: dw = (1 - f) f [x0, x1, 1], dx = (1 - f) f [w0, w1]")
 
 
 @pytest.mark.grade(grade_id="test_sigmoid_neuron", points=1)
 def test_sigmoid_neuron_other_points(student):
-    rng = np.random.default_rng(202)
-    cases = [(rng.normal(size=3), rng.normal(size=2)) for _ in range(4)]
-    cases.append((np.array([30.0, -10.0, 5.0]), np.array([1.5, 2.0])))  # saturated, s = 30
-    cases.append((np.array([-30.0, 10.0, -5.0]), np.array([1.5, 2.0])))  # s = -30
-    cases.append(([0.5, 0.25, -1.0], [2.0, 4.0]))  # plain lists, s = 0
-    for w, x in cases:
+    gen = rng(202)
+    cases = [(gen.normal(size=3), gen.normal(size=2), "random w and x")
+             for _ in range(4)]
+    for sign, words in ((1.0, "a large positive"), (-1.0, "a large negative")):
+        x = gen.uniform(1.0, 2.0, size=2)
+        w = gen.uniform(-5.0, 5.0, size=3)
+        w[2] = sign * 30.0 - w[0] * x[0] - w[1] * x[1]  # s = +-30: the sigmoid saturates
+        cases.append((w, x, f"a saturated neuron ({words} s)"))
+    x = [float(v) for v in gen.uniform(0.5, 2.0, size=2)]
+    w = [float(v) for v in gen.uniform(-1.0, 1.0, size=2)]
+    cases.append(([*w, -(w[0] * x[0] + w[1] * x[1])], x, "plain lists, s = 0"))
+    for w, x, where in cases:
         f, dw, dx = _neuron(student, w, x)
         want_f, want_dw, want_dx = cnnlib.sigmoid_neuron(w, x)
-        where = f"w = {np.round(w, 3).tolist()}, x = {np.round(x, 3).tolist()}"
-        assert _near(f, want_f, 1e-8), f"{where}: f = {f}, expected {want_f}"
+        assert _near(f, want_f, 1e-8), (
+            f"{where}: your f = {f} is not sigma(s) with s = w0 x0 + w1 x1 + w2")
         if np.allclose(dw, want_dw, rtol=1e-7, atol=1e-12) and np.allclose(
                 dx, want_dx, rtol=1e-7, atol=1e-12):
             continue
@@ -171,7 +203,8 @@ def test_sigmoid_neuron_other_points(student):
             raise AssertionError(
                 f"{where}: sigma was used as its own derivative; it is (1 - sigma) sigma")
         raise AssertionError(
-            f"{where}: dw = {dw}, dx = {dx}; expected dw = {want_dw}, dx = {want_dx}")
+            f"{where}: your dw = {dw}, dx = {dx} are wrong: with f = sigma(s), "
+            "dw = (1 - f) f [x0, x1, 1] and dx = (1 - f) f [w0, w1]")
 
 
 # --------------------------------------------------------------------------------------
@@ -193,34 +226,32 @@ def _power_rule_without_minus_one(k):
 
 @pytest.mark.grade(grade_id="test_value_ops", points=1)
 def test_value_add_mul_pow(student):
-    rng = np.random.default_rng(303)
-    for a, b in [(1.5, -4.0), (0.0, 2.5), *np.round(rng.uniform(-3, 3, size=(3, 2)), 3)]:
+    gen = rng(303)
+    for a, b in [(1.5, -4.0), (0.0, 2.5), *(_signed(gen, 2) for _ in range(3))]:
         _check_op(student, "a + b", lambda p, q: p + q, (a, b), [
             (lambda n, g: g[0] == 0.0 or g[1] == 0.0,
              "the add gate gives the upstream gradient to BOTH inputs")])
         _check_op(student, "a * b", lambda p, q: p * q, (a, b), [
             (_not_swapped, "each input got its own value: the mul gate swaps (da = b, db = a)")])
-    for k, a in [(2, 1.5), (3, -0.7), (-1, 2.0), (0.5, 3.0), (-2.5, 1.3), (1, 4.0)]:
+    for k in (2, 3, -1, 0.5, -2.5, 1):
+        a = _signed(gen, 1)[0]
+        a = abs(a) if k != int(k) else a  # a fractional power needs a > 0
         _check_op(student, f"a ** {k}", lambda p, k=k: p ** k, (a,), [
             (_power_rule_without_minus_one(k), "the power rule is k * a ** (k - 1)")])
-    _check_op(student, "(a + b) * a ** 2", lambda p, q: (p + q) * p ** 2, (0.8, -1.7))
+    _check_op(student, "(a + b) * a ** 2", lambda p, q: (p + q) * p ** 2, _signed(gen, 2))
 
 
 @pytest.mark.grade(grade_id="test_value_ops", points=1)
 def test_value_derived_and_reflected_ops(student):
+    gen = rng(304)
     cases = [
-        ("-a", lambda p: -p, (2.5,)),
-        ("a - b", lambda p, q: p - q, (1.25, -3.5)),
-        ("a - 3", lambda p: p - 3, (1.25,)),
-        ("a / b", lambda p, q: p / q, (1.5, -4.0)),
-        ("a / 4", lambda p: p / 4, (-2.0,)),
-        ("3 + a", lambda p: 3 + p, (0.75,)),
-        ("3 * a", lambda p: 3 * p, (0.75,)),
-        ("3 - a", lambda p: 3 - p, (0.75,)),
-        ("3 / a", lambda p: 3 / p, (-1.5,)),
-        ("a + 2.5 * b - 1 / a", lambda p, q: p + 2.5 * q - 1 / p, (1.2, -0.4)),
+        ("-a", lambda p: -p), ("a - b", lambda p, q: p - q), ("a - 3", lambda p: p - 3),
+        ("a / b", lambda p, q: p / q), ("a / 4", lambda p: p / 4), ("3 + a", lambda p: 3 + p),
+        ("3 * a", lambda p: 3 * p), ("3 - a", lambda p: 3 - p), ("3 / a", lambda p: 3 / p),
+        ("a + 2.5 * b - 1 / a", lambda p, q: p + 2.5 * q - 1 / p),
     ]
-    for what, build, numbers in cases:
+    for what, build in cases:  # inputs away from 0: every input has a non-zero gradient
+        numbers = _signed(gen, build.__code__.co_argcount)
         _check_op(student, what, build, numbers, [
             (lambda n, g: any(x == 0.0 for x in g),
              "an input got no gradient: build the derived operation from +, * and ** so their "
@@ -229,46 +260,55 @@ def test_value_derived_and_reflected_ops(student):
 
 @pytest.mark.grade(grade_id="test_value_ops", points=1)
 def test_value_exp_and_sigmoid(student):
-    for a in (-2.0, 0.0, 0.5, 3.0):
+    gen = rng(305)
+    for a in (0.0, *_signed(gen, 3)):
         _check_op(student, "a.exp()", lambda p: p.exp(), (a,))
     input_rule = [(lambda n, g: _near(g[0], (1 - n[0]) * n[0]),
                    "the sigmoid's local gradient is (1 - sigma) sigma of its OUTPUT sigma, "
                    "not of its input")]
-    for a in (-3.0, -0.5, 0.0, 0.5, 2.0, 12.0):
+    for a in (0.0, 12.0, *_signed(gen, 4)):
         _check_op(student, "a.sigmoid()", lambda p: p.sigmoid(), (a,), input_rule)
-    for a in (-800.0, 800.0):
+    for sign, words in ((-1.0, "negative"), (1.0, "positive")):
+        a = sign * gen.uniform(750.0, 900.0)
         try:
             data, grads, _, _ = _backprop(student, lambda p: p.sigmoid(), (a,), "sigmoid")
         except Exception as error:
             if raised(error, "OverflowError"):
                 raise AssertionError(
-                    f"Value({a}).sigmoid() overflowed: math.exp of a large number; for negative "
-                    "inputs use e**a / (1 + e**a), which only needs e of a negative number"
-                ) from None
+                    f"a.sigmoid() of a large {words} number overflowed: math.exp of a large "
+                    "number; for negative inputs use e**a / (1 + e**a), which only needs e of "
+                    "a negative number") from None
             raise
         want = 0.0 if a < 0 else 1.0
         assert abs(data - want) < 1e-12 and abs(grads[0]) < 1e-12, (
-            f"Value({a}).sigmoid(): data {data}, grad {grads[0]}; expected {want} and 0")
+            f"a.sigmoid() of a large {words} number: data {data}, grad {grads[0]}: the "
+            "sigmoid saturates there and its slope (1 - sigma) sigma vanishes")
 
 
 @pytest.mark.grade(grade_id="test_value_ops", points=1)
 def test_value_relu_and_max(student):
-    for a in (2.5, -1.5, 1e-9):
+    gen = rng(306)
+    for a in (1e-9, *_signed(gen, 3)):
         _check_op(student, "a.relu()", lambda p: p.relu(), (a,))
     data, grads, _, _ = _backprop(student, lambda p: p.relu(), (0.0,), "relu at 0")
     assert data == 0.0 and grads[0] == 0.0, (
-        f"relu at exactly 0: data {data}, grad {grads[0]}; expected 0 and 0 (the gradient passes "
-        "only where the input is > 0)")
+        f"relu at exactly 0: data {data}, grad {grads[0]}: relu(0) is 0, and the gradient "
+        "passes only where the input is > 0")
     routed = [(lambda n, g: g[0] != 0.0 and g[1] != 0.0,
                "both inputs got a gradient: max routes the whole gradient to the larger input")]
-    for a, b in [(1.5, -4.0), (-4.0, 1.5), (-0.25, -0.5), (3.0, 3.0000001)]:
+    pairs = [_signed(gen, 2) for _ in range(3)]
+    pairs += [(-abs(a), -abs(a) - gen.uniform(0.1, 1)) for a, _ in pairs[:1]]
+    pairs += [(3.0, 3.0000001)]
+    for a, b in pairs:
         _check_op(student, "a.max(b)", lambda p, q: p.max(q), (a, b), routed)
-    data, grads, _, _ = _backprop(student, lambda p, q: p.max(q), (2.0, 2.0), "tie")
-    assert data == 2.0, f"max(2, 2) = {data}"
+    tie = float(np.round(gen.uniform(-3, 3), 3))
+    data, grads, _, _ = _backprop(student, lambda p, q: p.max(q), (tie, tie), "tie")
+    assert _near(data, tie, 0.0), f"a.max(b) with a == b gave {data}, which is neither"
     assert grads != [1.0, 1.0], (
         "a tie in a.max(b) sent the gradient to both: route it to one (self)")
     assert grads == [1.0, 0.0], (
-        f"a tie in a.max(b): grads {grads}, expected (1, 0): ties go to self")
+        f"a tie in a.max(b): your grads {grads}: ties go to self, which gets the whole "
+        "gradient")
     _check_op(student, "a.max(0.0) (a plain number)", lambda p: p.max(0.0), (-0.3,))
     _check_op(student, "(a * 2).max(b) * 3", lambda p, q: (p * 2).max(q) * 3, (1.0, 0.5), routed)
 
@@ -279,16 +319,20 @@ def test_value_relu_and_max(student):
 
 @pytest.mark.grade(grade_id="test_value_graphs", points=1)
 def test_value_add_mul_graph(student):
-    for x, y, z in [(-2.0, 5.0, -4.0), (1.0, 2.0, 3.0), (0.5, -0.25, 8.0)]:
+    gen = rng(307)
+    points = [((-2.0, 5.0, -4.0), "(x + y) z at the lecture's point")]
+    points += [(_signed(gen, 3), "(x + y) z") for _ in range(2)]
+    for (x, y, z), where in points:
         vx, vy, vz = student.Value(x), student.Value(y), student.Value(z)
         q = vx + vy
         f = q * vz
         f.backward()
         got = [_float(v, "grad", "(x + y) z") for v in (vx, vy, vz, q)]
         want = [z, z, x + y, z]
-        where = f"(x + y) z at ({x}, {y}, {z})"
         assert _near(_float(f, "data", where), (x + y) * z), f"{where}: wrong forward value"
-        assert got == want, f"{where}: grads (x, y, z, q) = {got}, expected {want}"
+        assert got == want, (
+            f"{where}: your grads (x, y, z, q) = {got} are wrong: dq = z, dx = dy = dq (add "
+            "gate), dz = q (mul gate)")
 
 
 def _neuron_from_gates(w0, x0, w1, x1, w2):
@@ -304,14 +348,15 @@ def test_value_sigmoid_neuron_graphs(student):
     lecture = (2.0, -1.0, -3.0, -2.0, -3.0)
     for build, how in ((_neuron_from_gates, "small gates"), (_neuron_with_gate, "a sigmoid gate")):
         data, grads, _, _ = _backprop(student, build, lecture, how)
-        assert round(data, 2) == 0.73, f"the lecture's neuron from {how}: f = {data:.4f}, not 0.73"
+        assert round(data, 2) == 0.73, (
+            f"the lecture's neuron from {how}: f = {data:.4f}, not the lecture's value")
         rounded = [round(g, 2) for g in grads]
         assert rounded == [-0.2, 0.39, -0.39, -0.59, 0.2], (
-            f"the lecture's neuron from {how}: grads (w0, x0, w1, x1, w2) = {rounded}, "
-            "expected [-0.20, 0.39, -0.39, -0.59, 0.20]")
-    rng = np.random.default_rng(404)
+            f"the lecture's neuron from {how}: grads (w0, x0, w1, x1, w2) = {rounded}, not "
+            "the lecture's (rounded to 2 decimals)")
+    gen = rng(404)
     for _ in range(2):
-        numbers = tuple(float(v) for v in np.round(rng.normal(size=5), 3))
+        numbers = tuple(float(v) for v in np.round(gen.normal(size=5), 3))
         for build, how in ((_neuron_from_gates, "small gates"),
                            (_neuron_with_gate, "a sigmoid gate")):
             _check_op(student, f"a sigmoid neuron from {how}", build, numbers)
@@ -327,8 +372,9 @@ def _mixed_graph(a, b, c):
 
 @pytest.mark.grade(grade_id="test_value_graphs", points=1)
 def test_value_mixed_graph(student):
-    rng = np.random.default_rng(505)
-    for numbers in [(0.3, -1.2, 0.8), (1.1, 0.4, -0.6), *np.round(rng.normal(size=(2, 3)), 3)]:
+    gen = rng(505)
+    for numbers in [(0.3, -1.2, 0.8), (1.1, 0.4, -0.6),
+                    *np.round(gen.normal(size=(2, 3)), 3)]:
         _check_op(student, "a graph of all the operations", _mixed_graph, numbers)
 
 
@@ -336,29 +382,38 @@ def test_value_mixed_graph(student):
 # Value: reused nodes, ordering, zero_grad
 # --------------------------------------------------------------------------------------
 
+def _apart(gen, count: int, gap: float = 0.25):
+    """count signed numbers whose pairwise sums are away from 0 too (so that the right
+    gradient of a reused input differs from each overwritten one)."""
+    def spread(numbers):
+        return min(abs(a + b) for i, a in enumerate(numbers) for b in numbers[i + 1:]) > gap
+
+    return redraw(lambda: _signed(gen, count), spread)
+
+
 @pytest.mark.grade(grade_id="test_value_reuse", points=1)
 def test_value_reused_node_accumulates(student):
+    gen = rng(606)
     overwritten = ("a gradient was assigned (=) instead of added (+=): when a value is used "
                    "twice, the gradients of both uses must add up (copy gate)")
-    for a, b in [(3.0, -2.0), (-1.5, 0.5)]:
+    for a, b in [(3.0, -2.0), _apart(gen, 2)]:
         data, grads, _, _ = _backprop(student, lambda p, q: p * q + p, (a, b), "a * b + a")
         if _near(grads[0], b) or _near(grads[0], 1.0):
-            raise AssertionError(f"a * b + a at a={a}, b={b}: a.grad = {grads[0]}: {overwritten}")
+            raise AssertionError(f"a * b + a: a.grad = {grads[0]}: {overwritten}")
         assert _near(grads[0], b + 1) and _near(grads[1], a), (
-            f"a * b + a at a={a}, b={b}: grads {grads}, expected (b + 1, a) = ({b + 1}, {a})")
-    for a, b in [(3.0, -1.0), (0.5, 2.0)]:
+            f"a * b + a: your grads {grads} are wrong: a is used twice, so a.grad = b + 1")
+    for a, b in [(3.0, -1.0), _apart(gen, 2)]:
         data, grads, _, _ = _backprop(student, lambda p, q: (p + q) * p, (a, b), "(a + b) * a")
         if _near(grads[0], a) or _near(grads[0], a + b):
-            raise AssertionError(f"(a + b) * a at a={a}, b={b}: a.grad = {grads[0]}: {overwritten}")
+            raise AssertionError(f"(a + b) * a: a.grad = {grads[0]}: {overwritten}")
         assert _near(grads[0], 2 * a + b) and _near(grads[1], a), (
-            f"(a + b) * a at a={a}, b={b}: grads {grads}, "
-            f"expected (2a + b, a) = ({2 * a + b}, {a})")
+            f"(a + b) * a: your grads {grads} are wrong: a is used twice, so a.grad = 2a + b")
     for what, build, slope in [("a * a", lambda p: p * p, lambda a: 2 * a),
                                ("a + a", lambda p: p + p, lambda a: 2.0),
                                ("a * a * a", lambda p: p * p * p, lambda a: 3 * a * a)]:
-        data, grads, _, _ = _backprop(student, build, (1.5,), what)
-        assert _near(grads[0], slope(1.5)), (
-            f"{what} at a=1.5: a.grad = {grads[0]}, expected {slope(1.5)}; {overwritten}")
+        a = abs(_signed(gen, 1)[0]) + 1.0  # away from where 2a, 3a^2 would be 1 or a
+        data, grads, _, _ = _backprop(student, build, (a,), what)
+        assert _near(grads[0], slope(a)), f"{what}: your a.grad {grads[0]} is wrong; {overwritten}"
 
 
 def _late_use(a):
@@ -386,7 +441,8 @@ def test_value_backward_order_and_shared_nodes(student):
             "m + (m * 2 + 1) with m = a * a: a.grad doubled: a node reached along two paths "
             "ran its _backward twice; each node must appear once in the topological order")
     assert _near(grads[0], 9.0), (
-        f"m + (m * 2 + 1) with m = a * a at a = 1.5: a.grad {grads[0]}, expected 9")
+        f"m + (m * 2 + 1) with m = a * a: your a.grad {grads[0]} is wrong: dL/dm = 3 (both "
+        "uses of m), dm/da = 2a")
     for x in (0.9, -1.1):
         _check_op(student, "x used by many gates, y = y * x + x four times", _many_paths, (x,))
         _check_op(student, "a diamond a -> (a * 3, a + 1) -> product",
@@ -409,7 +465,7 @@ def test_value_zero_grad_then_backward_again(student):
     second = [_float(v, "grad", "second backward") for v in leaves]
     _, want = _expected(_mixed_graph, numbers)
     assert all(_near(a, b, 1e-7) for a, b in zip(first, want, strict=True)), (
-        f"the first backward gives {first}, expected {want}")
+        f"a graph of all the operations: the first backward gives wrong grads {first}")
     assert all(_near(a, b, 1e-12) for a, b in zip(second, first, strict=True)), (
         f"backward after zero_grad gives {second}, the first backward gave {first}: an inner "
         "node kept its old gradient (zero_grad must reach every node, not only the leaves "
