@@ -4,13 +4,15 @@ conv layer forward (loops and vectorized) and its backward pass.
 Every ``student.<name>(...)`` call runs in the sandbox; expected values come from the
 reference ``cnnlib`` in this (trusted) process. When a result is wrong, the message names
 the likely misconception, found by comparing with the usual wrong versions computed here.
+Random inputs come from the run's seed (``_checks.rng``); messages never print them nor an
+expected value (the student's own result, shapes and where a result differs are fine).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from _checks import as_float, close, int_pair, raises_value_error
+from _checks import as_float, close, int_pair, mismatch, raises_value_error, rng
 
 import cnnlib
 
@@ -63,11 +65,13 @@ def test_output_size_for_sizes_that_fit(student):
         call = f"conv_output_size({size}, {kernel}, stride={stride}, pad={pad})"
         assert isinstance(got, (int, np.integer)) and not isinstance(got, bool), (
             f"{call} returned {got!r} ({type(got).__name__}); return an int")
-        assert got == want, f"{call} = {got}, expected {want}: " + _size_hint(
+        assert got == want, f"{call} = {got} is wrong: " + _size_hint(
             size, kernel, stride, pad, got)
     # the defaults: stride 1, no padding
-    assert student.conv_output_size(6, 3) == 4, (
-        "conv_output_size(6, 3) should be 4 (defaults stride=1, pad=0: valid, H - k + 1)")
+    got = student.conv_output_size(6, 3)
+    assert got == 4, (
+        f"conv_output_size(6, 3) = {got}: with the defaults (stride=1, pad=0) only the valid "
+        "positions count, H - k + 1")
 
 
 @pytest.mark.grade(grade_id="test_conv_output_size", points=1)
@@ -105,10 +109,10 @@ def _shape_hint(got_shape, x_shape, k_shape) -> str:
 
 
 def _check_2d(student, name: str, other: str):
-    rng = np.random.default_rng(301 if name == "cross_correlate2d" else 302)
+    gen = rng(301 if name == "cross_correlate2d" else 302)
     reference, wrong = getattr(cnnlib, name), getattr(cnnlib, other)
     for x_shape, k_shape, scale in IMAGE_CASES:
-        x, k = scale * rng.normal(size=x_shape), rng.normal(size=k_shape)
+        x, k = scale * gen.normal(size=x_shape), gen.normal(size=k_shape)
         want = reference(x, k)
         got = as_float(getattr(student, name)(x, k))
         assert got.shape == want.shape, f"{name}: image {x_shape}, kernel {k_shape}: " + (
@@ -128,8 +132,8 @@ def _check_2d(student, name: str, other: str):
         if name == "convolve2d" and any(close(got, reference(x, k1)) for k1 in one_axis):
             raise AssertionError(f"{setup}: the kernel was flipped along one axis only; "
                                  "rotating by 180 degrees flips rows and columns")
-        raise AssertionError(f"{setup}: wrong values (largest error "
-                             f"{np.max(np.abs(got - want)):.3g}); y(r, c) = sum_a sum_b "
+        raise AssertionError(f"{setup}: wrong values ({mismatch(got, want)}); "
+                             "y(r, c) = sum_a sum_b "
                              "x(r + a, c + b) k(" + ("a, b" if name == "cross_correlate2d"
                                                      else "kh-1-a, kw-1-b") + ")")
 
@@ -138,14 +142,20 @@ def _check_2d(student, name: str, other: str):
 def test_cross_correlation_of_the_lecture_patch_is_65(student):
     got = as_float(student.cross_correlate2d(PATCH, SOBEL))
     assert got.shape == (1, 1), _shape_hint(got.shape, (3, 3), (3, 3))
-    assert got[0, 0] != -65.0, "got -65, expected 65: the kernel was flipped (that is convolution)"
-    assert np.isclose(got[0, 0], 65.0), f"got {got[0, 0]}, expected the lecture's 65"
+    assert got[0, 0] != -65.0, (
+        "the lecture's patch and K': your result has the wrong sign: the kernel was flipped "
+        "(that is convolution)")
+    assert np.isclose(got[0, 0], 65.0), (
+        f"the lecture's patch and K': your {got[0, 0]} is not the lecture's result: "
+        "y = sum over the window of x(a, b) k(a, b)")
     # on a wider image the kernel must slide: the patch at column 0, then its mirror image
     wide = np.concatenate([PATCH, PATCH[:, ::-1]], axis=1)  # (3, 6)
     want = cnnlib.cross_correlate2d(wide, SOBEL)
     got = as_float(student.cross_correlate2d(wide, SOBEL))
     assert got.shape == (1, 4), _shape_hint(got.shape, (3, 6), (3, 3))
-    assert close(got, want), f"on a (3, 6) image: got {got}, expected {want}"
+    assert close(got, want), (
+        f"the lecture's patch then its mirror image, a (3, 6) image: your {got.tolist()} is "
+        f"wrong ({mismatch(got, want)}): the kernel slides over every valid position")
 
 
 @pytest.mark.grade(grade_id="test_cross_correlate2d", points=1)
@@ -155,23 +165,25 @@ def test_cross_correlation_on_many_shapes(student):
 
 @pytest.mark.grade(grade_id="test_convolve2d", points=1)
 def test_convolving_a_delta_gives_the_kernel_back(student):
-    for k in (np.arange(1.0, 10.0).reshape(3, 3), np.array([[1.0, 2.0, 0.0], [0.0, 0.0, 3.0]]),
-              np.array([[4.0], [-1.0], [2.5], [0.0]])):
+    gen = rng(303)
+    for shape in ((3, 3), (2, 3), (4, 1)):  # random kernels: none is symmetric under a flip
+        k = np.round(gen.normal(size=shape), 2)
         kh, kw = k.shape
         delta = np.zeros((2 * kh - 1, 2 * kw - 1))
         delta[kh - 1, kw - 1] = 1.0
         got = as_float(student.convolve2d(delta, k))
         assert got.shape == k.shape, _shape_hint(got.shape, delta.shape, k.shape)
         assert not (close(got, k[::-1, ::-1]) and not close(k, k[::-1, ::-1])), (
-            f"convolving a single bright pixel with {k.tolist()} gave the flipped kernel: "
-            "that is cross-correlation; convolution flips the kernel first, so a delta gives "
-            "the kernel back")
+            f"convolving a single bright pixel with a {kh}x{kw} kernel gave the flipped "
+            "kernel: that is cross-correlation; convolution flips the kernel first, so a "
+            "delta gives the kernel back")
         assert close(got, k), (
-            f"convolving a single bright pixel with the kernel {k.tolist()} gave "
-            f"{got.tolist()}; convolution of a delta reproduces the kernel")
+            f"convolving a single bright pixel with a {kh}x{kw} kernel gave {got.tolist()}: "
+            "convolution of a delta reproduces the kernel")
     got = as_float(student.convolve2d(PATCH, SOBEL))
     assert got.shape == (1, 1) and np.isclose(got[0, 0], -65.0), (
-        f"convolve2d(patch, K') = {got.ravel()}, expected -65: flip(K') = -K'")
+        f"the lecture's patch: your convolve2d(patch, K') = {got.ravel()} is wrong: "
+        "convolution flips K' first, and flip(K') = -K'")
 
 
 @pytest.mark.grade(grade_id="test_convolve2d", points=1)
@@ -237,10 +249,10 @@ def _forward_shape_hint(x, w, stride, pad, got_shape, want_shape) -> str:
 
 
 def _check_forward(student, name: str, cases, seed: int, scale: float = 1.0):
-    rng = np.random.default_rng(seed)
+    gen = rng(seed)
     for x_shape, w_shape, stride, pad in cases:
-        x = scale * rng.normal(size=x_shape)
-        w, b = rng.normal(size=w_shape), rng.normal(size=w_shape[0])
+        x = scale * gen.normal(size=x_shape)
+        w, b = gen.normal(size=w_shape), gen.normal(size=w_shape[0])
         want = cnnlib.conv2d_forward(x, w, b, stride=stride, pad=pad)[0]
         out, _ = _two(getattr(student, name)(x, w, b, stride=stride, pad=pad), name,
                       "out, cache")
@@ -259,11 +271,14 @@ def _check_lecture_layer(student, name: str):
         "expected (1, 1, 1, 1)"
     value = got.ravel()[0]
     assert not np.isclose(value, 65.0), (
-        "got 65 for the lecture's patch with bias 5: the bias is missing")
+        "the lecture's patch with bias 5: the bias is missing (your result is the "
+        "cross-correlation alone)")
     assert not np.isclose(value, -60.0), (
-        "got -65 + 5: the kernel was flipped (that is convolution)")
+        "the lecture's patch with bias 5: the kernel was flipped (your result is the "
+        "convolution plus the bias)")
     assert np.isclose(value, 70.0), (
-        f"got {value} for the lecture's patch, expected 65 + bias 5 = 70")
+        f"the lecture's patch with bias 5: your {value} is wrong: out = b + the sum over "
+        "the window of x(a, b) k(a, b)")
 
 
 @pytest.mark.grade(grade_id="test_conv2d_forward_naive", points=1)
@@ -278,8 +293,9 @@ def test_naive_layer_matches_the_reference(student):
 
 @pytest.mark.grade(grade_id="test_conv2d_forward_naive", points=1)
 def test_naive_layer_with_defaults_and_large_values(student):
-    rng = np.random.default_rng(311)
-    x, w, b = 1e6 * rng.normal(size=(1, 2, 5, 4)), rng.normal(size=(3, 2, 2, 2)), rng.normal(size=3)
+    gen = rng(311)
+    x = 1e6 * gen.normal(size=(1, 2, 5, 4))
+    w, b = gen.normal(size=(3, 2, 2, 2)), gen.normal(size=3)
     out, _ = _two(student.conv2d_forward_naive(x, w, b), "conv2d_forward_naive", "out, cache")
     want = cnnlib.conv2d_forward(x, w, b)[0]
     got = as_float(out)
@@ -332,11 +348,11 @@ def _student_backward(student, x, w, b, stride, pad, dout):
 
 
 def _backward_cases(seed: int, cases=BACKWARD_CASES):
-    rng = np.random.default_rng(seed)
+    gen = rng(seed)
     for x_shape, w_shape, stride, pad in cases:
-        x, w, b = rng.normal(size=x_shape), rng.normal(size=w_shape), rng.normal(size=w_shape[0])
+        x, w, b = gen.normal(size=x_shape), gen.normal(size=w_shape), gen.normal(size=w_shape[0])
         out, cache = cnnlib.conv2d_forward(x, w, b, stride=stride, pad=pad)
-        dout = rng.normal(size=out.shape)
+        dout = gen.normal(size=out.shape)
         yield x, w, b, stride, pad, dout, cnnlib.conv2d_backward(dout, cache)
 
 
@@ -351,15 +367,17 @@ def test_backward_of_the_lecture_patch(student):
     assert dx.shape == x.shape and dw.shape == w.shape and db.shape == (1,), (
         f"shapes dx {dx.shape}, dw {dw.shape}, db {db.shape}; expected those of x {x.shape}, "
         f"w {w.shape}, b (1,)")
-    assert close(dw, 2 * x), ("one output pixel with dL/dy = 2: dw should be 2 * the patch "
-                               "(each weight multiplied one pixel)")
+    assert close(dw, 2 * x), ("one output pixel with dL/dy = 2: dw must be dL/dy times the "
+                               "patch (each weight multiplied one pixel)")
     assert not close(dx, 2 * _flip(w)), (
         "one output pixel with dL/dy = 2: dx came out as 2 * K' rotated by 180 degrees; "
         "pixel x(a, b) was multiplied by k(a, b), so dx = 2 * K' as it is (a flip in dx "
         "that the lecture's formula does not have, or a missing one)")
-    assert close(dx, 2 * w), ("one output pixel with dL/dy = 2: dx should be 2 * K' (each "
-                               "pixel was multiplied by one weight)")
-    assert close(db, [2.0]), f"db = {db}, expected [2.]: the bias gets the upstream gradient"
+    assert close(dx, 2 * w), ("one output pixel with dL/dy = 2: dx must be dL/dy times K' "
+                               "(each pixel was multiplied by one weight)")
+    assert close(db, [2.0]), (
+        f"one output pixel with dL/dy = 2: your db = {db}: the bias gets the upstream "
+        "gradient, summed over the output pixels")
 
 
 @pytest.mark.grade(grade_id="test_conv2d_backward", points=2)
@@ -381,7 +399,7 @@ def test_backward_dx_is_a_convolution_of_dout_with_the_kernel(student):
                 f"{setup}: dx is missing the flip: backwards is a convolution of dout with the "
                 "kernel, i.e. cross-correlation of the padded dout with the FLIPPED kernel")
         raise AssertionError(
-            f"{setup}: dx is wrong (largest error {np.max(np.abs(dx - dx_ref)):.3g}); "
+            f"{setup}: dx is wrong ({mismatch(dx, dx_ref)}); "
             "dL/dx(r', c') sums dout(r' - a, c' - b) k(a, b) over the kernel and the "
             "output channels"
             + ("; with a stride, dout's entries sit S apart" if int_pair(stride) != (1, 1) else ""))
@@ -401,8 +419,8 @@ def test_backward_dw_is_a_cross_correlation_of_input_and_dout(student):
         if close(dw * x.shape[0], dw_ref):
             raise AssertionError(f"{setup}: dw was averaged over the batch; sum it (the loss "
                                  "already carries any averaging in dout)")
-        raise AssertionError(f"{setup}: dw is wrong (largest error "
-                             f"{np.max(np.abs(dw - dw_ref)):.3g}); dw[f, c, a, b] sums "
+        raise AssertionError(f"{setup}: dw is wrong ({mismatch(dw, dw_ref)}); "
+                             "dw[f, c, a, b] sums "
                              "dout[n, f, r, q] * x_pad[n, c, r*sh + a, q*sw + b] over n, r, q")
 
 
@@ -421,15 +439,16 @@ def test_backward_db_sums_dout(student):
         if close(db, dout.sum(axis=(2, 3))[0]) or close(db, dout.sum(axis=(0, 1))):
             raise AssertionError(f"{setup}: db summed over the wrong axes: sum dout over "
                                  "examples and positions, axis=(0, 2, 3)")
-        raise AssertionError(f"{setup}: db = {db}, expected {db_ref}")
+        raise AssertionError(f"{setup}: your db = {db} is wrong: db[f] sums dout[n, f, r, q] "
+                             "over n, r and q")
 
 
 @pytest.mark.grade(grade_id="test_conv2d_backward", points=1)
 def test_backward_agrees_with_numerical_gradients_of_your_forward(student):
-    rng = np.random.default_rng(333)
-    x, w, b = rng.normal(size=(1, 2, 4, 5)), rng.normal(size=(2, 2, 2, 3)), rng.normal(size=2)
+    gen = rng(333)
+    x, w, b = gen.normal(size=(1, 2, 4, 5)), gen.normal(size=(2, 2, 2, 3)), gen.normal(size=2)
     stride, pad = (2, 1), (1, 0)
-    dout = rng.normal(size=cnnlib.conv2d_forward(x, w, b, stride=stride, pad=pad)[0].shape)
+    dout = gen.normal(size=cnnlib.conv2d_forward(x, w, b, stride=stride, pad=pad)[0].shape)
     dx, dw, db = _student_backward(student, x, w, b, stride, pad, dout)
 
     def forward(**kw):

@@ -3,14 +3,15 @@
 Every ``student.<name>(...)`` call runs in the sandbox; expected values come from the
 reference ``cnnlib`` in this (trusted) process, and the usual wrong versions (gradient sent
 to the whole window, ties shared, sums instead of means, stride defaulting to 1) are
-computed here to name the misconception when a result is wrong.
+computed here to name the misconception when a result is wrong. Random inputs come from
+the run's seed (``_checks.rng``); messages never print them nor an expected value.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from _checks import as_float, close, int_pair
+from _checks import as_float, close, int_pair, mismatch, rng
 
 import cnnlib
 
@@ -71,16 +72,16 @@ def _shape_hint(x_shape, kernel_size, stride, got, want) -> str:
     return f"{where}: (H - kh) // sh + 1 rows, (W - kw) // sw + 1 columns"
 
 
-def _inputs(rng, shape, kind):
-    if kind == "distinct":  # no ties anywhere
-        return rng.permutation(int(np.prod(shape))).reshape(shape) / 3.0 - 5.0
+def _inputs(gen, shape, kind):
+    if kind == "distinct":  # no ties anywhere: a permutation of distinct values
+        return gen.permutation(int(np.prod(shape))).reshape(shape) / 3.0 - 5.0
     if kind == "ties":  # small integers: many windows with a tied maximum
-        return rng.integers(0, 3, size=shape).astype(np.float64)
+        return gen.integers(0, 3, size=shape).astype(np.float64)
     if kind == "negative":
-        return -np.abs(rng.normal(size=shape)) - 1.0
+        return -np.abs(gen.normal(size=shape)) - 1.0
     if kind == "large":
-        return 1e8 * rng.normal(size=shape)
-    return rng.normal(size=shape)
+        return 1e8 * gen.normal(size=shape)
+    return gen.normal(size=shape)
 
 
 # --------------------------------------------------------------------------------------
@@ -88,9 +89,9 @@ def _inputs(rng, shape, kind):
 # --------------------------------------------------------------------------------------
 
 def _check_forward(student, name, kind, seed, cases=CASES):
-    rng = np.random.default_rng(seed)
+    gen = rng(seed)
     for shape, kernel_size, stride in cases:
-        x = _inputs(rng, shape, kind)
+        x = _inputs(gen, shape, kind)
         want = _reference(name, x, kernel_size, stride)[0]
         got, _ = _forward(student, name, x, kernel_size, stride)
         setup = _setup(name, x, kernel_size, stride)
@@ -112,20 +113,21 @@ def _check_forward(student, name, kind, seed, cases=CASES):
                 _reference(name, x.max(axis=1, keepdims=True), kernel_size, stride)[0],
                 want.shape)):
             hint = "channels were mixed: pool every channel of every example on its own"
-        raise AssertionError(f"{setup}: {hint} (largest error {np.max(np.abs(got - want)):.3g})")
+        raise AssertionError(f"{setup}: {hint} ({mismatch(got, want)})")
 
 
 @pytest.mark.grade(grade_id="test_maxpool2d_forward", points=1)
 def test_maxpool_of_the_lecture_window_and_the_default_stride(student):
     got, _ = _forward(student, "maxpool2d_forward", PATCH.reshape(1, 1, 3, 3), 3, None)
     assert got.shape == (1, 1, 1, 1), _shape_hint((1, 1, 3, 3), 3, None, got.shape, (1, 1, 1, 1))
-    assert got.ravel()[0] == 200.0, f"the lecture's window gave {got.ravel()[0]}, expected 200"
+    assert got.ravel()[0] == 200.0, (
+        f"the lecture's window: your {got.ravel()[0]} is not its largest value")
     x = np.arange(16.0).reshape(1, 1, 4, 4)
     got, _ = _forward(student, "maxpool2d_forward", x, 2, None)
     assert got.shape == (1, 1, 2, 2), _shape_hint(x.shape, 2, None, got.shape, (1, 1, 2, 2))
     assert close(got[0, 0], [[5.0, 7.0], [13.0, 15.0]]), (
-        f"2x2 max pooling of arange(16) as 4x4 gave {got[0, 0].tolist()}, expected "
-        "[[5, 7], [13, 15]]")
+        f"2x2 max pooling of arange(16) as 4x4 gave {got[0, 0].tolist()}: each 2x2 window "
+        "(stride 2, the default) gives its largest value")
 
 
 @pytest.mark.grade(grade_id="test_maxpool2d_forward", points=1)
@@ -146,7 +148,7 @@ def test_avgpool_of_the_lecture_window_and_many_shapes(student):
     assert got.shape == (1, 1, 1, 1), _shape_hint((1, 1, 3, 3), 3, None, got.shape, (1, 1, 1, 1))
     value = got.ravel()[0]
     assert value != 810.0, "the lecture's window gave 810, its sum: divide by the 9 values"
-    assert np.isclose(value, 90.0), f"the lecture's window gave {value}, expected 90"
+    assert np.isclose(value, 90.0), f"the lecture's window: your {value} is not its mean"
     _check_forward(student, "avgpool2d_forward", "normal", 405)
 
 
@@ -195,11 +197,11 @@ def _student_max_backward(student, x, kernel_size, stride, dout):
 
 
 def _check_max_backward(student, kind, seed, cases=CASES):
-    rng = np.random.default_rng(seed)
+    gen = rng(seed)
     for shape, kernel_size, stride in cases:
-        x = _inputs(rng, shape, kind)
+        x = _inputs(gen, shape, kind)
         out, cache = _reference("maxpool2d_forward", x, kernel_size, stride)
-        dout = rng.normal(size=out.shape)
+        dout = gen.normal(size=out.shape)
         want = cnnlib.maxpool2d_backward(dout, cache)
         got = _student_max_backward(student, x, kernel_size, stride, dout)
         setup = _setup("maxpool2d_backward after maxpool2d_forward", x, kernel_size, stride)
@@ -226,8 +228,7 @@ def _check_max_backward(student, kind, seed, cases=CASES):
         kh, kw = int_pair(kernel_size)
         overlap = " (windows overlap here: gradients of one input add up)" if (
             sh < kh or sw < kw) else ""
-        raise AssertionError(f"{setup}: dx is wrong{overlap} (largest error "
-                             f"{np.max(np.abs(got - want)):.3g})")
+        raise AssertionError(f"{setup}: dx is wrong{overlap} ({mismatch(got, want)})")
 
 
 @pytest.mark.grade(grade_id="test_maxpool2d_backward", points=1)
@@ -241,7 +242,9 @@ def test_maxpool_backward_routes_the_lecture_gradient_to_the_200(student):
         "the gradient went to every element of the window: max routes it to the 200 only")
     assert not close(got, np.full_like(want, 2.5 / 9)), (
         "the gradient was spread as for an average: max routes all of it to the 200")
-    assert close(got, want), f"got {got[0, 0].tolist()}, expected 2.5 on the 200, 0 elsewhere"
+    assert close(got, want), (
+        f"your dx {got[0, 0].tolist()}: max routes the whole upstream gradient to the 200 "
+        "and none to the rest")
 
 
 @pytest.mark.grade(grade_id="test_maxpool2d_backward", points=1)
@@ -253,36 +256,38 @@ def test_maxpool_backward_matches_the_reference(student):
 def test_maxpool_backward_sends_ties_to_the_first_maximum(student):
     x = np.ones((1, 2, 2, 4))
     x[0, 1] = [[0.0, 3.0, 1.0, 1.0], [3.0, 3.0, 1.0, 0.0]]
-    dout = np.array([[[[1.0, 2.0]], [[3.0, 4.0]]]])
+    dout = rng(414).uniform(0.5, 3.0, size=(1, 2, 1, 2))
     got = _student_max_backward(student, x, 2, None, dout)
     want = np.zeros_like(x)
-    want[0, 0, 0, [0, 2]] = [1.0, 2.0]  # all-equal windows: the top-left
-    want[0, 1, 0, 1] = 3.0  # three 3s: the first in row-major order is at (0, 1)
-    want[0, 1, 0, 2] = 4.0  # 1, 1, 1, 0: the first 1
+    want[0, 0, 0, [0, 2]] = dout[0, 0, 0]  # all-equal windows: the top-left
+    want[0, 1, 0, 1] = dout[0, 1, 0, 0]  # three 3s: the first in row-major order is at (0, 1)
+    want[0, 1, 0, 2] = dout[0, 1, 0, 1]  # 1, 1, 1, 0: the first 1
     assert got.shape == x.shape, f"dx has shape {got.shape}, expected x's {x.shape}"
     assert not close(got, _route(x, 2, None, dout, "window")), (
         "the gradient went to every element of the window: max routes it to one input")
     assert np.isclose(got.sum(), dout.sum()), (
-        f"dx sums to {got.sum():g}, dout to {dout.sum():g}: with tied maxima the gradient was "
-        "sent to more than one input (or split); it must go, whole, to one input per window")
+        f"your dx sums to {got.sum():g}, not to the sum of dout: with tied maxima the gradient "
+        "was sent to more than one input (or split); it must go, whole, to one input per "
+        "window")
     assert close(got, want), (
-        f"ties: got {got[0].tolist()}, expected {want[0].tolist()} (the first maximum in "
-        "row-major order of each window, as np.argmax of the flattened window)")
+        f"ties: your dx is wrong ({mismatch(got, want)}): the whole gradient goes to the "
+        "first maximum in row-major order of each window, as np.argmax of the flattened "
+        "window")
     _check_max_backward(student, "ties", 412)
 
 
 @pytest.mark.grade(grade_id="test_maxpool2d_backward", points=1)
 def test_maxpool_backward_adds_up_over_overlapping_windows(student):
     x = np.array([[1.0, 2.0, 3.0], [4.0, 9.0, 5.0], [6.0, 7.0, 8.0]]).reshape(1, 1, 3, 3)
-    dout = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+    dout = rng(415).uniform(0.5, 3.0, size=(1, 1, 2, 2))
     got = _student_max_backward(student, x, 2, 1, dout)
     assert got.shape == x.shape, f"dx has shape {got.shape}, expected x's {x.shape}"
-    assert not np.isclose(got[0, 0, 1, 1], 4.0), (
-        "the 9 wins all four overlapping windows but got only the last window's gradient: "
-        "accumulate (+=), do not overwrite")
-    assert np.isclose(got[0, 0, 1, 1], 10.0) and np.isclose(got.sum(), 10.0), (
-        f"got {got[0, 0].tolist()}: the centre 9 wins all four windows, expected 1+2+3+4 = 10 "
-        "there and 0 elsewhere")
+    assert not np.isclose(got[0, 0, 1, 1], dout[0, 0, 1, 1]), (
+        "the centre wins all four overlapping windows but got only the last window's "
+        "gradient: accumulate (+=), do not overwrite")
+    assert np.isclose(got[0, 0, 1, 1], dout.sum()) and np.isclose(got.sum(), dout.sum()), (
+        f"your dx {got[0, 0].tolist()}: the centre (the largest value) wins all four "
+        "windows, so it gets the sum of their four gradients and the rest none")
     _check_max_backward(student, "distinct", 413,
                         [c for c in CASES
                          if c[2] is not None and int_pair(c[2])[0] < int_pair(c[1])[0]]
@@ -294,11 +299,11 @@ def test_maxpool_backward_adds_up_over_overlapping_windows(student):
 # --------------------------------------------------------------------------------------
 
 def _check_avg_backward(student, seed, cases=CASES):
-    rng = np.random.default_rng(seed)
+    gen = rng(seed)
     for shape, kernel_size, stride in cases:
-        x = rng.normal(size=shape)
+        x = gen.normal(size=shape)
         out, cache = _reference("avgpool2d_forward", x, kernel_size, stride)
-        dout = rng.normal(size=out.shape)
+        dout = gen.normal(size=out.shape)
         want = cnnlib.avgpool2d_backward(dout, cache)
         _, student_cache = _forward(student, "avgpool2d_forward", x, kernel_size, stride)
         got = as_float(student.avgpool2d_backward(dout, student_cache))
@@ -315,8 +320,7 @@ def _check_avg_backward(student, seed, cases=CASES):
         sh, sw = int_pair(kernel_size if stride is None else stride)
         overlap = " (windows overlap here: add the shares, do not overwrite)" if (
             sh < kh or sw < kw) else ""
-        raise AssertionError(f"{setup}: dx is wrong{overlap} (largest error "
-                             f"{np.max(np.abs(got - want)):.3g})")
+        raise AssertionError(f"{setup}: dx is wrong{overlap} ({mismatch(got, want)})")
 
 
 @pytest.mark.grade(grade_id="test_avgpool2d_backward", points=1)
@@ -325,10 +329,11 @@ def test_avgpool_backward_spreads_the_lecture_gradient(student):
     got = as_float(student.avgpool2d_backward(np.full((1, 1, 1, 1), 9.0), cache))
     assert got.shape == (1, 1, 3, 3), f"dx has shape {got.shape}, expected x's (1, 1, 3, 3)"
     assert not close(got, np.full((1, 1, 3, 3), 9.0)), (
-        "every input got the whole upstream gradient 9: the average divides by 9, so each "
-        "input gets 9 / 9 = 1")
+        "every input got the whole upstream gradient: the average divides by the 9 values, "
+        "and so does its gradient")
     assert close(got, np.ones((1, 1, 3, 3))), (
-        f"got {got[0, 0].tolist()}, expected 1 everywhere (9 spread evenly over 9 inputs)")
+        f"your dx {got[0, 0].tolist()}: the upstream gradient is spread evenly over the 9 "
+        "inputs of the window")
 
 
 @pytest.mark.grade(grade_id="test_avgpool2d_backward", points=1)
@@ -338,11 +343,11 @@ def test_avgpool_backward_matches_the_reference(student):
 
 @pytest.mark.grade(grade_id="test_avgpool2d_backward", points=1)
 def test_avgpool_backward_agrees_with_numerical_gradients_of_your_forward(student):
-    rng = np.random.default_rng(422)
+    gen = rng(422)
     for shape, kernel_size, stride in [((1, 2, 4, 4), 2, 1), ((1, 1, 4, 6), (2, 3), None)]:
-        x = rng.normal(size=shape)
+        x = gen.normal(size=shape)
         out, cache = _forward(student, "avgpool2d_forward", x, kernel_size, stride)
-        dout = rng.normal(size=out.shape)
+        dout = gen.normal(size=out.shape)
         got = as_float(student.avgpool2d_backward(dout, cache))
 
         def forward(v, k=kernel_size, s=stride):
