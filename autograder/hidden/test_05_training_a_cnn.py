@@ -4,6 +4,8 @@ the receptive-field calculator.
 Every ``student.<name>(...)`` call runs in the sandbox; expected values come from the
 reference ``cnnlib`` in this (trusted) process. When a result is wrong, the message names
 the likely misconception, found by comparing with the usual wrong versions computed here.
+Random inputs (and the seeds of the models the sandbox builds) come from the run's seed
+(``_checks.rng``); messages never print them nor an expected value.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import math
 
 import numpy as np
 import pytest
-from _checks import as_float, close
+from _checks import as_float, close, rng
 
 import cnnlib
 
@@ -55,13 +57,13 @@ MOMENTUM_CASES = [((5,), 1e-2, 0.9), ((3, 4), 0.3, 0.5), ((2, 3, 3, 3), 1e-3, 0.
 
 @pytest.mark.grade(grade_id="test_sgd_momentum_update", points=1)
 def test_momentum_step_matches_the_rule(student):
-    rng = np.random.default_rng(50)
+    gen = rng(50)
     for shape, lr, mu in MOMENTUM_CASES:
-        _check_momentum_case(student, rng, shape, lr, mu)
+        _check_momentum_case(student, gen, shape, lr, mu)
 
 
-def _check_momentum_case(student, rng, shape, lr, mu):
-    w, dw, v = (rng.normal(size=shape) for _ in range(3))
+def _check_momentum_case(student, gen, shape, lr, mu):
+    w, dw, v = (gen.normal(size=shape) for _ in range(3))
     expected_w, expected_v = cnnlib.sgd_momentum_update(w, dw, v, lr=lr, momentum=mu)
     if (lr, mu) == (1e-2, 0.9):  # the defaults of the signature
         result = student.sgd_momentum_update(w, dw, v)
@@ -80,16 +82,16 @@ def _check_momentum_case(student, rng, shape, lr, mu):
 def test_constant_gradient_reaches_terminal_velocity(student):
     # With a constant gradient g the velocity tends to -lr * g / (1 - momentum): ten times
     # the plain SGD step for momentum 0.9. Chained through the student's own outputs.
-    g = np.array([1.0, -2.0, 0.5])
+    g = rng(58).uniform(0.5, 2.0, size=3) * np.array([1.0, -1.0, 1.0])
     w, v = np.zeros(3), np.zeros(3)
     for _ in range(150):
         w, v = _pair(student.sgd_momentum_update(w, g, v, lr=0.05, momentum=0.9),
                      "w_new, v_new", "sgd_momentum_update")
     terminal = -0.05 * g / (1 - 0.9)
     assert np.allclose(v, terminal, rtol=1e-5), (
-        f"after 150 steps with a constant gradient the velocity is {np.round(v, 4)}, "
-        f"expected about {terminal}: the old velocity should decay by `momentum` each step "
-        "while -lr * dw is added"
+        f"after 150 steps with a constant gradient your velocity is {np.round(v, 4)}: it "
+        "should settle at -lr g / (1 - momentum), as the old velocity decays by `momentum` "
+        "each step while -lr * dw is added"
     )
     ref_w, ref_v = np.zeros(3), np.zeros(3)
     for _ in range(150):
@@ -157,14 +159,14 @@ def _run_adam(student, w, dw, m, v, t, **kw):
 def test_first_adam_step_is_lr_times_the_sign(student):
     # At t = 1 from zero moments the bias-corrected ratio is dw / |dw|: every weight moves
     # by (almost exactly) lr, whatever the gradient's size.
-    rng = np.random.default_rng(51)
+    gen = rng(51)
     for scale in (1e-3, 1.0, 1e4):
-        _check_first_adam_step(student, rng, scale)
+        _check_first_adam_step(student, gen, scale)
 
 
-def _check_first_adam_step(student, rng, scale):
-    w = rng.normal(size=(4, 3))
-    dw = scale * rng.normal(size=(4, 3))
+def _check_first_adam_step(student, gen, scale):
+    w = gen.normal(size=(4, 3))
+    dw = scale * gen.normal(size=(4, 3))
     zeros = np.zeros_like(w)
     w_new, m_new, v_new = _run_adam(student, w, dw, zeros, zeros, 1, lr=0.01)
     assert w_new.shape == w.shape and m_new.shape == w.shape and v_new.shape == w.shape, (
@@ -180,19 +182,19 @@ def _check_first_adam_step(student, rng, scale):
 
 @pytest.mark.grade(grade_id="test_adam_update", points=1)
 def test_adam_over_twelve_steps_matches_the_rule(student):
-    rng = np.random.default_rng(52)
-    _check_adam_chain(student, rng, (6,), {})
-    _check_adam_chain(student, rng, (2, 3, 3, 3),
+    gen = rng(52)
+    _check_adam_chain(student, gen, (6,), {})
+    _check_adam_chain(student, gen, (2, 3, 3, 3),
                       {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6})
 
 
-def _check_adam_chain(student, rng, shape, kw):
-    w = rng.normal(size=shape)
+def _check_adam_chain(student, gen, shape, kw):
+    w = gen.normal(size=shape)
     m, v = np.zeros(shape), np.zeros(shape)
     ref_w, ref_m, ref_v = w.copy(), m.copy(), v.copy()
     full = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, **kw}
     for t in range(1, 13):
-        dw = rng.normal(size=shape) + 0.5 * ref_w  # a noisy pull towards 0
+        dw = gen.normal(size=shape) + 0.5 * ref_w  # a noisy pull towards 0
         before = (w, m, v)
         w, m, v = _run_adam(student, w, dw, m, v, t, **kw)
         ref_w, ref_m, ref_v = cnnlib.adam_update(ref_w, dw, ref_m, ref_v, t, **full)
@@ -252,15 +254,20 @@ def test_adam_late_step_and_zero_gradient(student):
 # with state_dict() and replayed here on the reference.
 # --------------------------------------------------------------------------------------
 
-def _mlp(lib):
-    return lib.Sequential(lib.Linear(6, 5, rng=3), lib.ReLU(), lib.Linear(5, 4, rng=4))
+def _mlp(lib, seed: int = 0):
+    return lib.Sequential(lib.Linear(6, 5, rng=seed), lib.ReLU(), lib.Linear(5, 4, rng=seed + 1))
 
 
-def _cnn(lib):
+def _cnn(lib, seed: int = 0):
     return lib.Sequential(
-        lib.Conv2d(1, 3, 3, pad=1, rng=5), lib.ReLU(), lib.MaxPool2d(2),
-        lib.Flatten(), lib.Linear(3 * 4 * 4, 10, rng=6),
+        lib.Conv2d(1, 3, 3, pad=1, rng=seed), lib.ReLU(), lib.MaxPool2d(2),
+        lib.Flatten(), lib.Linear(3 * 4 * 4, 10, rng=seed + 1),
     )
+
+
+def _seed(gen) -> int:
+    """A seed for the initial weights of a model the student's process builds."""
+    return int(gen.integers(0, 2**31 - 2))
 
 
 def _reference_like(build, state):
@@ -277,9 +284,8 @@ def _states_close(a: dict, b: dict, tol: float = 1e-7) -> bool:
     return set(a) == set(b) and all(close(a[k], b[k], tol) for k in a)
 
 
-def _data(seed, n, shape, classes):
-    rng = np.random.default_rng(seed)
-    return rng.normal(size=(n, *shape)), rng.integers(0, classes, size=n)
+def _data(gen, n, shape, classes):
+    return gen.normal(size=(n, *shape)), gen.integers(0, classes, size=n)
 
 
 @pytest.mark.grade(grade_id="test_train_step", points=1)
@@ -290,8 +296,9 @@ def test_train_step_returns_the_loss_before_the_update(student):
 
 def _check_returned_loss(student, build):
     shape, classes = ((6,), 4) if build is _mlp else ((1, 8, 8), 10)
-    x, y = _data(53, 7, shape, classes)
-    model = build(student)
+    gen = rng(53)
+    x, y = _data(gen, 7, shape, classes)
+    model = build(student, _seed(gen))
     state = model.state_dict()
     optimizer = student.SGD(model.parameters(), lr=0.5)
     loss = student.train_step(model, x, y, optimizer)
@@ -305,11 +312,11 @@ def _check_returned_loss(student, build):
     cnnlib.train_step(ref, x, y, ref_opt)
     after = _loss_of(ref, x, y)
     if math.isclose(loss, after, rel_tol=1e-6) and not math.isclose(before, after):
-        pytest.fail(f"returned {loss:.6f}, the loss *after* the update; return the loss of "
-                    f"the forward pass that produced the gradients ({before:.6f})")
+        pytest.fail(f"you returned {loss:.6f}, the loss *after* the update; return the loss "
+                    "of the forward pass that produced the gradients")
     assert math.isclose(loss, before, rel_tol=1e-6), (
-        f"returned loss {loss:.6f}, expected {before:.6f}: the mean softmax cross-entropy "
-        "of model.forward(x) on this batch, as a float"
+        f"your returned loss {loss:.6f} is wrong: return the mean softmax cross-entropy of "
+        "model.forward(x) on this batch, as a float"
     )
 
 
@@ -321,9 +328,10 @@ def test_train_step_updates_the_weights_once(student):
 
 def _check_one_update(student, build):
     shape, classes = ((6,), 4) if build is _mlp else ((1, 8, 8), 10)
-    x, y = _data(54, 9, shape, classes)
-    x2, y2 = _data(57, 9, shape, classes)
-    model = build(student)
+    gen = rng(54)
+    x, y = _data(gen, 9, shape, classes)
+    x2, y2 = _data(gen, 9, shape, classes)
+    model = build(student, _seed(gen))
     state = model.state_dict()
     optimizer = student.SGD(model.parameters(), lr=0.2)
     student.train_step(model, x, y, optimizer)
@@ -351,8 +359,9 @@ def _check_one_update(student, build):
 
 @pytest.mark.grade(grade_id="test_train_step", points=1)
 def test_train_step_clears_gradients_left_from_before(student):
-    x, y = _data(55, 8, (6,), 4)
-    model = _mlp(student)
+    gen = rng(55)
+    x, y = _data(gen, 8, (6,), 4)
+    model = _mlp(student, _seed(gen))
     state = model.state_dict()
     optimizer = student.SGD(model.parameters(), lr=0.3)
     # Leave stale gradients in .grad, as an earlier evaluation or step would.
@@ -368,8 +377,8 @@ def test_train_step_clears_gradients_left_from_before(student):
         "since backward adds into .grad and old gradients would be stepped again"
     )
     assert np.allclose(losses, expected, rtol=1e-6), (
-        f"losses over three steps {np.round(losses, 5)}, expected {np.round(expected, 5)}: "
-        "each should be the mean loss of the batch before that step's update"
+        f"your losses over three steps {np.round(losses, 5)} are wrong: each must be the "
+        "mean loss of the batch before that step's update"
     )
 
 
@@ -388,7 +397,7 @@ def _rf_variants(layers) -> dict[str, int]:
         "the layers *before* it count (the last layer's stride never matters)"] = total_incl
     out["the strides are ignored: a stride s makes every later layer's kernel cover s "
         "times as many input pixels"] = 1 + sum(k - 1 for k, _ in layers)
-    out["the kernels were added up without the -1: stacking two 3x3 gives 5, not 6"] = (
+    out["the kernels were added up without the -1: two stacked 3x3 layers see 5x5, not 6x6"] = (
         sum(k for k, _ in layers))
     backwards = list(reversed(layers))
     out["the layers were taken in the wrong order: layers[0] is the first layer (next to "
@@ -400,6 +409,7 @@ def _rf_variants(layers) -> dict[str, int]:
 
 
 def _check_rf(student, layers, context: str) -> None:
+    """context says which stack it is (the layers themselves only if they are public)."""
     expected = cnnlib.receptive_field(layers)
     got = student.receptive_field(layers)
     assert np.ndim(got) == 0, f"receptive_field should return an int, got {type(got).__name__}"
@@ -408,8 +418,13 @@ def _check_rf(student, layers, context: str) -> None:
         return
     hint = next((name for name, value in _rf_variants(layers).items()
                  if value == int(got) and value != expected), "")
-    pytest.fail(f"{context}: receptive_field({[tuple(x) for x in layers]}) = {got}, "
-                f"expected {expected}" + (f"; {hint}" if hint else ""))
+    pytest.fail(f"{context}: your receptive field {got} is wrong"
+                + (f"; {hint}" if hint else
+                   ": r = 1 + sum over layers of (k - 1) * (product of the earlier strides)"))
+
+
+def _stack(layers) -> str:
+    return str([tuple(layer) for layer in layers])
 
 
 @pytest.mark.grade(grade_id="test_receptive_field", points=0.5)
@@ -423,29 +438,30 @@ def test_receptive_field_of_stacked_stride_one_layers(student):
 
 @pytest.mark.grade(grade_id="test_receptive_field", points=0.5)
 def test_receptive_field_with_strides(student):
-    _check_rf(student, [(3, 2)], "one strided layer")
-    _check_rf(student, [(3, 1), (3, 4)], "a stride in the last layer")
-    _check_rf(student, [(2, 2), (3, 1), (3, 1)], "a pool first")
-    _check_rf(student, [(3, 1), (2, 2), (3, 1), (2, 2), (3, 1)], "conv-pool stacks")
-    _check_rf(student, [(4, 3), (1, 2), (5, 1), (2, 5)], "unusual strides")
+    for layers, what in [([(3, 2)], "one strided layer"),
+                         ([(3, 1), (3, 4)], "a stride in the last layer"),
+                         ([(2, 2), (3, 1), (3, 1)], "a pool first"),
+                         ([(3, 1), (2, 2), (3, 1), (2, 2), (3, 1)], "conv-pool stacks"),
+                         ([(4, 3), (1, 2), (5, 1), (2, 5)], "unusual strides")]:
+        _check_rf(student, layers, f"{what} {_stack(layers)}")
 
 
 @pytest.mark.grade(grade_id="test_receptive_field", points=0.5)
 def test_receptive_field_of_published_networks(student):
     alexnet = [(11, 4), (3, 2), (5, 1), (3, 2), (3, 1), (3, 1), (3, 1), (3, 2)]
     vgg16 = [(3, 1), (3, 1), (2, 2)] * 2 + [(3, 1), (3, 1), (3, 1), (2, 2)] * 3
-    _check_rf(student, alexnet, "AlexNet up to pool5")
-    _check_rf(student, vgg16, "VGG-16 up to pool5")
+    _check_rf(student, alexnet, f"AlexNet up to pool5 {_stack(alexnet)}")
+    _check_rf(student, vgg16, "VGG-16 up to pool5 (3x3 convolutions, 2x2 pools)")
     _check_rf(student, [(5, 1), (2, 2), (5, 1), (2, 2), (5, 1)], "LeNet-5 up to C5")
     _check_rf(student, [(7, 2), (3, 2)] + [(3, 1)] * 12, "a ResNet-like stem and body")
 
 
 @pytest.mark.grade(grade_id="test_receptive_field", points=0.5)
 def test_receptive_field_of_random_stacks(student):
-    rng = np.random.default_rng(56)
+    gen = rng(56)
     for _ in range(25):
-        depth = int(rng.integers(1, 9))
-        layers = [(int(rng.integers(1, 8)), int(rng.integers(1, 4))) for _ in range(depth)]
-        _check_rf(student, layers, "a random stack")
+        depth = int(gen.integers(1, 9))
+        layers = [(int(gen.integers(1, 8)), int(gen.integers(1, 4))) for _ in range(depth)]
+        _check_rf(student, layers, "a random stack of layers")
     # lists instead of tuples are fine too
     _check_rf(student, [[3, 1], [2, 2], [3, 1]], "layers given as lists")
