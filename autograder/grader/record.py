@@ -8,7 +8,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from .escape import for_html, for_markdown, for_terminal
+from .escape import for_html, for_markdown, for_terminal, one_line
 from .program import SourceInfo
 
 
@@ -93,6 +93,12 @@ class GradebookWriter:
         self.gradebook.close()
 
 
+def _code(identifier: str) -> str:
+    """A test or grade-cell name (ours, not the student's) as a Markdown code span."""
+    return f"`{identifier.replace('`', '')}`" if identifier == one_line(identifier, 200) \
+        else for_markdown(identifier)
+
+
 class NoGradebook:
     """Stands in for the gradebook when grades are kept elsewhere (Gradescope)."""
 
@@ -115,7 +121,7 @@ def feedback_markdown(student: str, assignment: str, result: dict) -> str:
         lines += ["| test | grade cell | points | status | what we found |",
                   "|---|---|---|---|---|"]
         for t in nb["tests"]:
-            lines.append(f"| {md(t['name'])} | {md(t['grade_id'])} | {t['score']:g} / "
+            lines.append(f"| {_code(t['name'])} | {_code(t['grade_id'])} | {t['score']:g} / "
                          f"{t['max_score']:g} | {md(t['status'])} | {md(t['message'])} |")
         lines.append("")
     return "\n".join(lines)
