@@ -22,7 +22,7 @@ from pathlib import Path
 from ..assignments import ASSIGNMENTS, find_course_dir, source_notebooks
 from ..student_edition import build_student_cnnlib
 from .escape import one_line
-from .grading import Job, fingerprint, grade_student, load_sources
+from .grading import Job, course_fingerprint, fingerprint, grade_student, load_sources
 from .pool import WorkerDied, WorkerPool
 from .record import GradebookWriter, NoGradebook, class_table, write_feedback, write_json
 from .sandbox import Limits, isolation, warn_if_fallback
@@ -187,8 +187,9 @@ def run(args: argparse.Namespace) -> int:
         student_lib = Path(lib_root)
         build_student_cnnlib(args.assignment, student_lib, course_dir=course)
         os.chmod(lib_root, 0o755)
+        course_key = course_fingerprint(sources)
         jobs = {s: Job(s, args.assignment, submitted, notebooks, sources, student_lib, limits,
-                       seed) for s in students}
+                       seed, course_key) for s in students}
         pending = []
         for student, job in jobs.items():
             cached = cache_dir / f"{student}.json"
@@ -251,6 +252,8 @@ def run(args: argparse.Namespace) -> int:
         return 130
     if not args.quiet and results:
         print(class_table(notebooks, results))
-        print(f"graded {len(students)} student(s) in {time.perf_counter() - start:.1f} s; "
+        cached = len(students) - len(pending)
+        print(f"graded {len(students)} student(s) in {time.perf_counter() - start:.1f} s"
+              f" ({cached} from the cache of an earlier run; --force regrades them); "
               f"feedback in {feedback_dir}; gradebook {gradebook_path}")
     return 0

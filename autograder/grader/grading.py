@@ -45,6 +45,7 @@ class Job:
     student_lib: Path
     limits: Limits
     seed: int = 0                     # the run's seed: hidden tests draw inputs from it
+    course_key: str = ""              # course_fingerprint(): the course's side of the cache key
 
     @property
     def folder(self) -> Path:
@@ -113,9 +114,35 @@ def grade_student(job: Job) -> dict:
     }
 
 
-def fingerprint(job: Job) -> str:
-    """A hash of what decides a student's grade: their files and the hidden tests."""
+def course_fingerprint(sources: dict[str, SourceInfo]) -> str:
+    """A hash of everything on the course's side that can change a grade: every hidden-test
+    file and helper, the reference cnnlib, the grader's own code, the source notebooks'
+    grade cells and points, and the package's version."""
+    from importlib import metadata
+
+    from ..student_edition import CNNLIB_DIR
+
     digest = hashlib.sha256()
+    try:
+        digest.update(metadata.version("cnn-course").encode())
+    except metadata.PackageNotFoundError:
+        digest.update(b"<no version>")
+    grader_dir = Path(__file__).resolve().parent
+    for folder in (hidden_file(next(iter(sources))).parent, CNNLIB_DIR, grader_dir):
+        for path in sorted(folder.rglob("*.py")):
+            if "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(folder)).encode())
+                digest.update(path.read_bytes())
+    for notebook, info in sorted(sources.items()):
+        digest.update(repr((notebook, sorted(info.grade_cells.items()), sorted(info.skip_ids),
+                            sorted(info.test_ids))).encode())
+    return digest.hexdigest()
+
+
+def fingerprint(job: Job) -> str:
+    """A hash of what decides a student's grade: their files, the course's side
+    (``job.course_key``), the limits and the seed."""
+    digest = hashlib.sha256(job.course_key.encode())
     for notebook in job.notebooks:
         digest.update(notebook.encode())
         try:
@@ -123,9 +150,6 @@ def fingerprint(job: Job) -> str:
                 job.submitted, (job.student, job.assignment, f"{notebook}.ipynb")))
         except SubmissionError as error:
             digest.update(f"<{error}>".encode())
-        digest.update(hidden_file(notebook).read_bytes())
-    for helper in ("conftest.py",):
-        digest.update((hidden_file(job.notebooks[0]).parent / helper).read_bytes())
     digest.update(repr(job.limits).encode())
     digest.update(str(job.seed).encode())
     return digest.hexdigest()
