@@ -11,7 +11,7 @@ from pathlib import Path
 # when rfc3987_syntax is installed; nbformat's schema uses no IRI format, so skip it.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from .assignments import ASSIGNMENTS, UnknownAssignment, find_course_dir  # noqa: E402
+from .assignments import UnknownAssignment, find_course_dir  # noqa: E402
 
 DESCRIPTION = """\
 cnn-course: a course on convolutional networks and backpropagation.
@@ -53,7 +53,7 @@ def _add_release(sub: argparse._SubParsersAction) -> None:
         "notebooks/ASSIGNMENT and build dist/student/ASSIGNMENT (notebooks, the student "
         "edition of cnnlib, requirements.txt). Refuses if solution code would leak.",
     )
-    parser.add_argument("assignment", choices=ASSIGNMENTS)
+    parser.add_argument("assignment", help="an assignment: a folder of notebooks in solutions/")
     parser.add_argument("--course-dir", type=Path, default=None,
                         help="course root (default: nearest folder with nbgrader_config.py)")
     parser.add_argument("--dist", type=Path, default=None,

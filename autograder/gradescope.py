@@ -35,7 +35,7 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
-from .assignments import ASSIGNMENTS, find_course_dir, source_notebooks
+from .assignments import find_course_dir, source_notebooks
 from .grader.escape import one_line
 from .grader.interpreter import SANDBOX_PACKAGES
 from .grader.program import MAX_NOTEBOOK_BYTES
@@ -85,7 +85,7 @@ GRADER_PACKAGES = ("numpy", "nbformat", "pytest", "tqdm")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("assignment", choices=ASSIGNMENTS)
+    parser.add_argument("assignment", help="an assignment: a folder of notebooks in solutions/")
     parser.add_argument("--out", type=Path, default=None,
                         help="the zip to write (default: dist/gradescope-ASSIGNMENT.zip)")
     parser.add_argument("--course-dir", type=Path, default=None)
@@ -178,32 +178,6 @@ def collect_submission(submission: Path, folder: Path, notebooks: list[str]) -> 
     return notes
 
 
-def to_gradescope(report: dict, assignment: str, seconds: float) -> dict:
-    """Our grade report for one student, in Gradescope's results.json format."""
-    students = list(report.get("students", {}).values())
-    base = {"execution_time": int(round(seconds)), "output_format": "text",
-            "stdout_visibility": "hidden", "extra_data": {"seed": report.get("seed")}}
-    if not students:
-        return {**base, "score": 0.0, "tests": [],
-                "output": f"No notebooks of {assignment} found in the submission."}
-    result = students[0]
-    tests, lines = [], []
-    for notebook, nb in result["notebooks"].items():
-        line = f"{notebook}: {nb['score']:g} / {nb['max_score']:g}"
-        if nb["error"]:
-            line += f" — could not be graded: {one_line(nb['error'], 500)}"
-        lines.append(line)
-        for test in nb["tests"]:
-            tests.append({
-                "name": f"{notebook} / {test['grade_id']} / {test['name']}",
-                "score": test["score"], "max_score": test["max_score"],
-                "status": "passed" if test["status"] == "passed" else "failed",
-                "output": one_line(test["message"], 2000), "output_format": "text",
-                "visibility": "after_published",
-            })
-    return {**base, "score": result["score"], "output": "\n".join(lines), "tests": tests}
-
-
 def _failure(assignment: str, seconds: float) -> dict:
     return {"score": 0.0, "execution_time": int(round(seconds)), "tests": [],
             "output_format": "text", "stdout_visibility": "hidden",
@@ -215,7 +189,7 @@ def results_main(assignment: str, root: Path, course: Path) -> int:
     """Inside the container: grade ``root``/submission, write results/results.json."""
     from .grader.command import add_arguments as grade_arguments
     from .grader.command import run as grade
-    from .grader.record import class_table
+    from .grader.results import ClassResults
 
     start = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="cnn-course-gradescope-"))
@@ -236,12 +210,12 @@ def results_main(assignment: str, root: Path, course: Path) -> int:
             "--course-dir", str(course), "--workers", "1", "--quiet", "--seed", "new",
         ])
         code = grade(args)
-        report = (json.loads((work / "grades.json").read_text()) if code == 0
-                  else {"students": {}})
-        output = to_gradescope(report, assignment, time.perf_counter() - start)
-        if report.get("students"):
-            print(class_table(notebooks, report["students"]))
-        print(f"seed {report.get('seed')}; graded in {time.perf_counter() - start:.1f} s")
+        report = (ClassResults.read(work / "grades.json") if code == 0
+                  else ClassResults(assignment, None))
+        output = report.to_gradescope(time.perf_counter() - start)
+        if report.students:
+            print(report.class_table(notebooks))
+        print(f"seed {report.seed}; graded in {time.perf_counter() - start:.1f} s")
     except Exception as error:  # noqa: BLE001 - Gradescope must always get a results.json
         print(f"grading failed: {type(error).__name__}: {error}")
         output = _failure(assignment, time.perf_counter() - start)

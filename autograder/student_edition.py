@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .assignments import ASSIGNMENTS, assignments_from, graded_names
+from .assignments import assignment_names, assignments_from, graded_names
 
 CNNLIB_DIR = Path(__file__).resolve().parent.parent / "cnnlib"
 
@@ -50,7 +50,7 @@ def find_regions(path: Path, lines: list[str]) -> list[Region]:
         if begin:
             if open_at is not None:
                 raise MarkerError(f"{path}:{number + 1}: BEGIN SOLUTION inside another region")
-            if begin["assignment"] not in ASSIGNMENTS:
+            if begin["assignment"] not in assignment_names():
                 raise MarkerError(
                     f"{path}:{number + 1}: unknown assignment {begin['assignment']!r}"
                 )
@@ -126,7 +126,7 @@ def build_student_cnnlib(
     assignment: str, dest: Path, course_dir: Path | None = None, cnnlib_dir: Path = CNNLIB_DIR
 ) -> Path:
     """Write the student edition of cnnlib for ``assignment`` to ``dest/cnnlib``; return it."""
-    hidden = assignments_from(assignment)
+    hidden = assignments_from(assignment, course_dir)
     course = course_dir or cnnlib_dir.parent
     notebooks: dict[str, str] = {}
     for name in hidden:

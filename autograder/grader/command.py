@@ -1,11 +1,16 @@
 """cnn-course grade ASSIGNMENT --submitted DIR [--json OUT] [--workers N] [--gradebook DB]
 
 Grades every student found in DIR (nbgrader's layout: DIR/<student>/ASSIGNMENT/<nb>.ipynb):
-each notebook's code runs in a sandbox, its hidden tests are judged here, scores go to the
-nbgrader gradebook, feedback to FEEDBACK/<student>/ASSIGNMENT/, and a class table to the
-terminal. A student's finished result is cached (keyed by a hash of their files and the
-hidden tests), so a run that was killed resumes where it stopped; --force regrades all.
-Exits 0 when it graded what it found, whatever the scores; 2 when it cannot run at all.
+each notebook's code runs in a sandbox and its hidden tests are judged here. Scores go to
+the nbgrader gradebook, which the formgrader reads (with a copy of each submission under
+autograded/, as `nbgrader autograde` would leave it); feedback to
+FEEDBACK/<student>/ASSIGNMENT/; a class table to the terminal. Manually graded cells show
+as pending until a TA grades them in the formgrader; late submissions are judged against
+the due date. A student's finished result is cached (keyed by everything that can change
+it), so a run that was killed resumes where it stopped; --force regrades all, --student
+regrades one and merges into the JSON report.
+Exits 0 when it graded what it found, whatever the scores; 2 when it cannot run at all
+(bad arguments, an unknown assignment or student, no submissions); 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -19,26 +24,40 @@ import threading
 import time
 from pathlib import Path
 
-from ..assignments import ASSIGNMENTS, find_course_dir, source_notebooks
+from ..assignments import assignment_names, find_course_dir, source_notebooks
 from ..student_edition import build_student_cnnlib
-from .escape import one_line
-from .grading import Job, course_fingerprint, fingerprint, grade_student, load_sources
+from .escape import for_terminal, one_line
+from .grading import Job, course_fingerprint, crashed, fingerprint, grade_student, load_sources
+from .late import LatePolicy
+from .layout import (
+    LayoutError,
+    check_requested,
+    find_students,
+    match_notebooks,
+    parse_time,
+    submission_time,
+)
 from .pool import WorkerDied, WorkerPool
-from .record import GradebookWriter, NoGradebook, class_table, write_feedback, write_json
+from .record import GradebookWriter, NoGradebook, write_autograded
+from .results import ClassResults, StudentResult
 from .sandbox import Limits, isolation, warn_if_fallback
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("assignment", choices=ASSIGNMENTS, help="the assignment to grade")
+    parser.add_argument("assignment", help="the assignment to grade (a folder of solutions/)")
     parser.add_argument("--submitted", type=Path, required=True,
                         help="submissions in nbgrader's layout: DIR/<student>/ASSIGNMENT/*.ipynb")
-    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="write the results here (merged with it when --student is given)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="students graded in parallel (default: CPU count)")
     parser.add_argument("--gradebook", type=Path, default=None,
                         help="nbgrader gradebook (SQLite; default COURSE/gradebook.db)")
     parser.add_argument("--no-gradebook", action="store_true",
                         help="record nothing in an nbgrader gradebook (JSON and feedback only)")
+    parser.add_argument("--autograded", type=Path, default=None,
+                        help="where the formgrader looks for graded submissions (default: "
+                             "autograded/ beside the gradebook)")
     parser.add_argument("--course-dir", type=Path, default=None,
                         help="course root (default: nearest folder with nbgrader_config.py)")
     parser.add_argument("--feedback", type=Path, default=None,
@@ -46,6 +65,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--student", action="append", default=None,
                         help="grade only this student (repeatable)")
     parser.add_argument("--force", action="store_true", help="regrade cached students too")
+    parser.add_argument("--due", default=None,
+                        help="due date, e.g. '2026-12-01 17:00:00 UTC' (default: the "
+                             "gradebook's due date of the assignment, if any)")
+    parser.add_argument("--late-penalty", default="none",
+                        help="what lateness costs: 'none' (recorded only), 'zero', or the "
+                             "fraction of a notebook's points lost per started day late")
     parser.add_argument("--timeout-call", type=float, default=20.0,
                         help="seconds one call into student code may take (default 20)")
     parser.add_argument("--timeout-load", type=float, default=60.0,
@@ -64,6 +89,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
 
+class UsageError(ValueError):
+    """The command cannot run with these arguments; the message says why."""
+
+
 def choose_seed(requested: str | None, stored: Path) -> int:
     """The run's seed: ``requested``, else the one ``stored`` from an earlier run, else new.
 
@@ -76,8 +105,7 @@ def choose_seed(requested: str | None, stored: Path) -> int:
         try:
             return int(requested)
         except ValueError:
-            raise SystemExit(f"cnn-course grade: --seed must be an integer or 'new', "
-                             f"not {requested!r}") from None
+            raise UsageError(f"--seed must be an integer or 'new', not {requested!r}") from None
     if requested is None and stored.is_file():
         try:
             return int(stored.read_text().strip())
@@ -86,37 +114,11 @@ def choose_seed(requested: str | None, stored: Path) -> int:
     return secrets.randbelow(2**31)
 
 
-def find_students(submitted: Path, assignment: str, only: list[str] | None) -> list[str]:
-    """Folder names under ``submitted`` that hold ``assignment`` (links are listed too: the
-    grader reports them as errors instead of following them)."""
-    students = []
-    for entry in sorted(os.scandir(submitted), key=lambda e: e.name):
-        if entry.is_symlink():
-            students.append(entry.name)
-        elif entry.is_dir(follow_symlinks=False) and os.path.lexists(
-                os.path.join(entry.path, assignment)):
-            students.append(entry.name)
-    return [s for s in students if only is None or s in only]
-
-
-def _grade_in_worker(job: Job) -> dict:
+def _grade_in_worker(job: Job) -> StudentResult | str:
     try:
         return grade_student(job)
     except Exception as error:  # noqa: BLE001 - one student's failure must not stop the class
-        return {"_crash": f"{type(error).__name__}: {one_line(str(error), 300)}"}
-
-
-def _crash_result(job: Job, message: str) -> dict:
-    from .grading import _zero_tests
-
-    notebooks = {}
-    for nb in job.notebooks:
-        tests = [t.as_dict() for t in _zero_tests(nb)]
-        notebooks[nb] = {"score": 0.0, "max_score": sum(t["max_score"] for t in tests),
-                         "error": f"the grader failed on this submission: {message}",
-                         "tests": tests}
-    return {"score": 0.0, "max_score": sum(n["max_score"] for n in notebooks.values()),
-            "notebooks": notebooks}
+        return f"{type(error).__name__}: {one_line(str(error), 300)}"
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -129,17 +131,36 @@ def _write_private(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+def _say(text: str) -> None:
+    print(f"cnn-course grade: {text}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except (LayoutError, UsageError) as error:
+        _say(str(error))
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     course = find_course_dir(args.course_dir)
+    if args.assignment not in assignment_names(course):
+        raise UsageError(f"unknown assignment {args.assignment!r}; the course has: "
+                         f"{', '.join(assignment_names(course))}")
     submitted = args.submitted
     if not submitted.is_dir():
-        print(f"cnn-course grade: no such directory: {submitted}", file=sys.stderr)
-        return 2
+        raise UsageError(f"no such directory: {submitted}")
     notebooks = [p.stem for p in source_notebooks(course, args.assignment)]
     sources = load_sources(course, args.assignment, notebooks)
-    students = find_students(submitted, args.assignment, args.student)
-    if not students:
-        print(f"no submissions of {args.assignment} in {submitted}", file=sys.stderr)
+    students = check_requested(args.student,
+                               find_students(submitted, args.assignment, notebooks))
+    try:
+        policy_due = parse_time(args.due) if args.due else None
+        late_text = args.late_penalty
+        LatePolicy.parse(None, late_text)
+    except (ValueError, OverflowError) as error:
+        raise UsageError(str(error)) from None
     limits = Limits(cpu_seconds=args.cpu_seconds, memory_mb=args.memory_mb,
                     call_seconds=args.timeout_call, load_seconds=args.timeout_load,
                     notebook_seconds=args.timeout_notebook)
@@ -149,11 +170,13 @@ def run(args: argparse.Namespace) -> int:
               f"{args.workers} worker(s); sandbox: {isolation()}", file=sys.stderr)
     gradebook_path = args.gradebook or course / "gradebook.db"
     feedback_dir = args.feedback or course / "feedback"
+    autograded_dir = args.autograded or gradebook_path.parent / "autograded"
     cache_dir = Path(f"{gradebook_path}.cache") / args.assignment
     cache_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(cache_dir.parent, 0o700)
     seed = choose_seed(args.seed, cache_dir / "seed")
     _write_private(cache_dir / "seed", f"{seed}\n")
+
     # Opening an nbgrader gradebook takes seconds (importing nbgrader and SQLAlchemy): do
     # it while the workers grade.
     opened: dict = {}
@@ -161,13 +184,14 @@ def run(args: argparse.Namespace) -> int:
     def open_gradebook() -> None:
         try:
             opened["writer"] = (NoGradebook() if args.no_gradebook else
-                                GradebookWriter(gradebook_path, args.assignment, sources))
+                                GradebookWriter(gradebook_path, args.assignment, sources,
+                                                duedate=policy_due))
         except Exception as error:  # noqa: BLE001 - re-raised in the main thread
             opened["error"] = error
 
     opener = threading.Thread(target=open_gradebook, daemon=True)
 
-    def gradebook() -> GradebookWriter:
+    def gradebook() -> GradebookWriter | NoGradebook:
         if not opener.is_alive() and not opened:
             opener.start()
         opener.join()
@@ -180,7 +204,22 @@ def run(args: argparse.Namespace) -> int:
         if opener.is_alive():
             opener.join()
 
-    results: dict[str, dict] = {}
+    policies: list[LatePolicy] = []
+
+    def record(job: Job, result: StudentResult) -> None:
+        """Gradebook (which reads back manual scores), lateness, feedback, autograded copy."""
+        writer = gradebook()
+        if not policies:
+            policies.append(LatePolicy.parse(policy_due or writer.duedate, late_text))
+        folder = submitted / job.student / args.assignment
+        when, stamp = submission_time(folder, [f.filename for f in job.files.values()])
+        policies[0].apply(result, when)
+        writer.record(result, timestamp=parse_time(stamp) if stamp else None, commit=False)
+        result.write_feedback(feedback_dir, args.assignment)
+        write_autograded(autograded_dir, job, stamp)
+
+    results: dict[str, StudentResult] = {}
+    recorded: set[str] = set()
     start = time.perf_counter()
     interrupted = False
     with tempfile.TemporaryDirectory(prefix="cnn-course-lib-") as lib_root:
@@ -189,36 +228,38 @@ def run(args: argparse.Namespace) -> int:
         os.chmod(lib_root, 0o755)
         course_key = course_fingerprint(sources)
         jobs = {s: Job(s, args.assignment, submitted, notebooks, sources, student_lib, limits,
-                       seed, course_key) for s in students}
-        pending = []
+                       seed, course_key,
+                       match_notebooks(submitted / s / args.assignment, notebooks))
+                for s in students}
+        pending, keys = [], {}
         for student, job in jobs.items():
+            keys[student] = key = fingerprint(job)
             cached = cache_dir / f"{student}.json"
-            key = fingerprint(job)
             if not args.force and cached.is_file() and not cached.is_symlink():
                 try:
                     entry = json.loads(cached.read_text())
-                except ValueError:
-                    entry = {}
-                if entry.get("key") == key:
-                    results[student] = entry["result"]
-                    continue
-            pending.append((job, key))
+                    if entry.get("key") == key:
+                        results[student] = StudentResult.from_json(student, entry["result"])
+                        continue
+                except (ValueError, KeyError, TypeError):
+                    pass
+            pending.append(job)
 
-        def finish(student: str, result: dict, key: str) -> None:
-            if "_crash" in result:
-                result = _crash_result(jobs[student], result["_crash"])
-            results[student] = result
-            # committed once at the end: a killed run re-records finished students from
-            # the cache below, so nothing already graded is lost
-            gradebook().record(student, result, commit=False)
-            write_feedback(feedback_dir, student, args.assignment, result)
-            _write_private(cache_dir / f"{student}.json",
-                           json.dumps({"key": key, "result": result}))  # last: see above
+        def finish(job: Job, result: StudentResult | str | WorkerDied) -> None:
+            if isinstance(result, WorkerDied):
+                result = result.sentence()
+            if isinstance(result, str):
+                result = crashed(job, result)
+            results[job.student] = result
+            record(job, result)
+            recorded.add(job.student)
+            # last: a killed run redoes this student, and re-records those before it
+            _write_private(cache_dir / f"{job.student}.json",
+                           json.dumps({"key": keys[job.student], "result": result.to_json()}))
 
         from tqdm.auto import tqdm
 
         tqdm.monitor_interval = 0  # no monitor thread: replacement workers fork safely
-        keys = {job.student: key for job, key in pending}
         pool = WorkerPool(min(args.workers, max(1, len(pending))), _grade_in_worker,
                           before_fork=no_thread_running) if pending else None
         opener.start()  # after the workers are forked: no thread is ever forked
@@ -227,10 +268,8 @@ def run(args: argparse.Namespace) -> int:
                    disable=args.quiet, file=sys.stderr)
         try:
             if pool is not None:
-                for job, result in pool.results([job for job, _ in pending]):
-                    if isinstance(result, WorkerDied):
-                        result = {"_crash": result.sentence()}
-                    finish(job.student, result, keys[job.student])
+                for job, result in pool.results(pending):
+                    finish(job, result)
                     bar.update()
         except KeyboardInterrupt:
             interrupted = True
@@ -238,22 +277,31 @@ def run(args: argparse.Namespace) -> int:
             if pool is not None:
                 pool.close(cancel=interrupted)
             bar.close()
-    writer = gradebook()
-    for student in students:  # cached students: make sure gradebook and feedback exist
-        if student not in keys and student in results:
-            writer.record(student, results[student], commit=False)
-            write_feedback(feedback_dir, student, args.assignment, results[student])
-    writer.close()
+
+    # Students from the cache: recorded again, since manual scores and lateness can have
+    # changed since the cache was written.
+    for student, result in sorted(results.items()):
+        if student not in recorded:
+            record(jobs[student], result)
+    gradebook().close()
+    report = ClassResults(args.assignment, seed, results)
     if args.json:
-        write_json(args.json, args.assignment, results, seed)
+        if args.student:
+            report = report.merged_into(args.json)
+        report.write_json(args.json)
     if interrupted:
         print(f"interrupted: {len(results)} of {len(students)} submission(s) graded and "
               "recorded; run the same command again to grade the rest.", file=sys.stderr)
         return 130
     if not args.quiet and results:
-        print(class_table(notebooks, results))
+        print(ClassResults(args.assignment, seed, results).class_table(notebooks))
         cached = len(students) - len(pending)
         print(f"graded {len(students)} student(s) in {time.perf_counter() - start:.1f} s"
               f" ({cached} from the cache of an earlier run; --force regrades them); "
               f"feedback in {feedback_dir}; gradebook {gradebook_path}")
+        for student, result in sorted(results.items()):
+            for nb in result.notebooks.values():
+                if nb.warning:
+                    _say(f"{for_terminal(student, 40)}: {for_terminal(nb.warning, 160)}")
     return 0
+

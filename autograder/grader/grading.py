@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .judge import TestResult, hidden_file, run_hidden_tests
+from .judge import hidden_file, run_hidden_tests
+from .layout import NotebookFile
 from .program import (
     SourceInfo,
     SubmissionError,
@@ -17,20 +18,8 @@ from .program import (
     read_submission,
 )
 from .proxy import Session
+from .results import ManualCell, NotebookResult, StudentResult, TestResult
 from .sandbox import Limits, Sandbox
-
-
-@dataclass
-class NotebookResult:
-    score: float
-    max_score: float
-    error: str | None
-    tests: list[TestResult] = field(default_factory=list)
-    output: str = ""
-
-    def as_dict(self) -> dict:
-        return {"score": self.score, "max_score": self.max_score, "error": self.error,
-                "tests": [t.as_dict() for t in self.tests]}
 
 
 @dataclass
@@ -46,16 +35,21 @@ class Job:
     limits: Limits
     seed: int = 0                     # the run's seed: hidden tests draw inputs from it
     course_key: str = ""              # course_fingerprint(): the course's side of the cache key
+    files: dict[str, NotebookFile] = field(default_factory=dict)  # notebook -> file to grade
 
     @property
     def folder(self) -> Path:
         return self.submitted / self.student / self.assignment
 
+    def file(self, notebook: str) -> NotebookFile:
+        return self.files.get(notebook) or NotebookFile(f"{notebook}.ipynb")
+
     def notebook_path(self, notebook: str) -> Path:
-        return self.folder / f"{notebook}.ipynb"
+        return self.folder / self.file(notebook).filename
 
 
-def _zero_tests(notebook: str, session: Session | None = None) -> list[TestResult]:
+def zero_tests(notebook: str, message: str = "not graded: see the notebook's error"
+               ) -> list[TestResult]:
     """The hidden tests of a notebook, each with 0 points (for notebooks not gradable)."""
     import ast
 
@@ -68,16 +62,27 @@ def _zero_tests(notebook: str, session: Session | None = None) -> list[TestResul
             if isinstance(deco, ast.Call) and getattr(deco.func, "attr", "") == "grade":
                 kw = {k.arg: ast.literal_eval(k.value) for k in deco.keywords}
                 tests.append(TestResult(node.name, kw["grade_id"], 0.0, float(kw["points"]),
-                                        "error", "not graded: see the notebook's error"))
+                                        "error", message))
     return tests
 
 
+def _manual(job: Job, notebook: str) -> list[ManualCell]:
+    return [ManualCell(grade_id, points)
+            for grade_id, points in job.sources[notebook].manual_cells.items()]
+
+
 def grade_notebook(job: Job, notebook: str) -> NotebookResult:
+    result = _grade_notebook(job, notebook)
+    result.warning = job.file(notebook).warning if result.error is None else None
+    return result
+
+
+def _grade_notebook(job: Job, notebook: str) -> NotebookResult:
+    manual = _manual(job, notebook)
     try:
         nb = read_submission(job.notebook_path(notebook), root=job.submitted)
     except SubmissionError as error:
-        tests = _zero_tests(notebook)
-        return NotebookResult(0.0, sum(t.max_score for t in tests), str(error), tests)
+        return NotebookResult(zero_tests(notebook), str(error), manual)
     program = build_program(nb, job.sources[notebook])
     session = Session(lambda: Sandbox(program, job.student_lib, job.limits),
                       notebook_seconds=job.limits.notebook_seconds)
@@ -85,33 +90,30 @@ def grade_notebook(job: Job, notebook: str) -> NotebookResult:
         session.sandbox()  # load once up front: a notebook that cannot run is one error
     except Exception as error:  # noqa: BLE001 - load errors, crashes and timeouts alike
         session.close()
-        tests = _zero_tests(notebook)
         sentence = str(error) if not hasattr(error, "type") else (
             f"your notebook failed while running top to bottom: {error}")
-        return NotebookResult(0.0, sum(t.max_score for t in tests), sentence, tests,
-                              session.printed)
+        return NotebookResult(zero_tests(notebook), sentence, manual, session.printed)
     try:
         tests = run_hidden_tests(notebook, session, job.seed)
     finally:
         session.close()
-    return NotebookResult(
-        score=round(sum(t.score for t in tests), 6),
-        max_score=sum(t.max_score for t in tests),
-        error=None, tests=tests, output=session.printed,
-    )
+    return NotebookResult(tests, None, manual, session.printed[:4000])
 
 
-def grade_student(job: Job) -> dict:
-    """The student's entry of the JSON report (DESIGN.md's schema), plus timing."""
+def grade_student(job: Job) -> StudentResult:
+    """Every notebook of one student's submission, graded."""
     start = time.perf_counter()
     notebooks = {nb: grade_notebook(job, nb) for nb in job.notebooks}
-    return {
-        "score": round(sum(r.score for r in notebooks.values()), 6),
-        "max_score": sum(r.max_score for r in notebooks.values()),
-        "notebooks": {nb: r.as_dict() for nb, r in notebooks.items()},
-        "_output": {nb: r.output[:4000] for nb, r in notebooks.items()},
-        "_seconds": time.perf_counter() - start,
-    }
+    return StudentResult(job.student, notebooks, seconds=time.perf_counter() - start)
+
+
+def crashed(job: Job, sentence: str) -> StudentResult:
+    """The result for a student whose grading failed in the grader itself."""
+    result = StudentResult.crashed(job.student, {nb: zero_tests(nb) for nb in job.notebooks},
+                                   sentence)
+    for name, nb in result.notebooks.items():
+        nb.manual = _manual(job, name)
+    return result
 
 
 def course_fingerprint(sources: dict[str, SourceInfo]) -> str:
@@ -145,9 +147,10 @@ def fingerprint(job: Job) -> str:
     digest = hashlib.sha256(job.course_key.encode())
     for notebook in job.notebooks:
         digest.update(notebook.encode())
+        digest.update(job.file(notebook).filename.encode())
         try:
             digest.update(read_notebook_bytes(
-                job.submitted, (job.student, job.assignment, f"{notebook}.ipynb")))
+                job.submitted, (job.student, job.assignment, job.file(notebook).filename)))
         except SubmissionError as error:
             digest.update(f"<{error}>".encode())
     digest.update(repr(job.limits).encode())

@@ -12,13 +12,13 @@ import io
 import os
 import warnings
 from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
 
 from .escape import one_line
 from .proxy import Session, Student
+from .results import TestResult
 from .sandbox import LoadError, SandboxCrashed, SandboxTimeout, StudentError
 
 HIDDEN_DIR = Path(__file__).resolve().parent.parent / "hidden"
@@ -29,19 +29,6 @@ _CURRENT: Student | None = None
 def current_student() -> Student | None:
     """The proxy of the submission being judged, or None outside a grading run."""
     return _CURRENT
-
-
-@dataclass
-class TestResult:
-    name: str
-    grade_id: str
-    score: float
-    max_score: float
-    status: str  # passed | failed | error | timeout
-    message: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 class ConfigurationError(RuntimeError):

@@ -15,7 +15,7 @@ import signal
 import stat
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -40,7 +40,9 @@ class SourceInfo:
 
     skip_ids: frozenset[str]
     test_ids: frozenset[str]
-    grade_cells: dict[str, float]  # grade_id -> points
+    grade_cells: dict[str, float]  # autograded test cells: grade_id -> points
+    manual_cells: dict[str, float] = field(default_factory=dict)  # graded by hand
+    cell_types: dict[str, str] = field(default_factory=dict)  # grade_id -> code | markdown
 
 
 def _meta(cell) -> dict:
@@ -48,17 +50,27 @@ def _meta(cell) -> dict:
 
 
 def read_source(path: Path) -> SourceInfo:
+    """Test cells, manually graded cells and skipped cells of an instructor's notebook.
+
+    nbgrader's kinds: a test cell is ``grade`` without ``solution`` (autograded here, by the
+    hidden tests); a ``grade`` cell that is also a ``solution`` (an answer) or a ``task`` is
+    graded by hand in the formgrader.
+    """
     nb = nbformat.read(path, as_version=4)
-    skip, tests, points = set(), set(), {}
+    skip, tests, points, manual, types = set(), set(), {}, {}, {}
     for cell in nb.cells:
         meta = _meta(cell)
         keys = {cell.get("id"), meta.get("grade_id")} - {None}
         if SKIP_TAG in cell.get("metadata", {}).get("tags", []):
             skip |= keys
-        if meta.get("grade") and not meta.get("solution"):
+        if meta.get("grade") and not meta.get("solution") and not meta.get("task"):
             tests |= keys
             points[meta["grade_id"]] = float(meta.get("points", 0))
-    return SourceInfo(frozenset(skip), frozenset(tests), points)
+            types[meta["grade_id"]] = cell.cell_type
+        elif (meta.get("grade") and meta.get("solution")) or meta.get("task"):
+            manual[meta["grade_id"]] = float(meta.get("points", 0))
+            types[meta["grade_id"]] = cell.cell_type
+    return SourceInfo(frozenset(skip), frozenset(tests), points, manual, types)
 
 
 def _open_no_follow(name: str, dir_fd: int | None, directory: bool, shown: str) -> int:
