@@ -33,7 +33,7 @@ sandbox-tools:
 	  else echo "warning: bubblewrap (bwrap) missing; install it for the grader's full sandbox"; fi; }
 
 demo: $(VENV)/.installed sandbox-tools
-	$(BIN)/python -m autograder.demo
+	$(BIN)/cnn-course demo
 
 test: $(VENV)/.installed sandbox-tools
 	$(BIN)/python -m pytest -q

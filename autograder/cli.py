@@ -1,101 +1,73 @@
-"""The ``cnn-course`` command: release assignments, grade a class, build Gradescope bundles."""
+"""The ``cnn-course`` command: every subcommand is wired here, the same way.
+
+Each subcommand lives in a module that exposes ``add_arguments(parser)`` and
+``run(args) -> int``; its docstring is the subcommand's ``--help``. Exit codes: 0 done,
+1 refused (a release that would leak or fails its own checks), 2 cannot run (bad
+arguments, unknown assignment or student, missing files), 130 interrupted.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
-from pathlib import Path
+from dataclasses import dataclass
 
 # jsonschema builds a grammar for its IRI formats at import (about 1 s of every command)
 # when rfc3987_syntax is installed; nbformat's schema uses no IRI format, so skip it.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from .assignments import UnknownAssignment, find_course_dir  # noqa: E402
-
-DESCRIPTION = """\
-cnn-course: a course on convolutional networks and backpropagation.
-
-  release      turn solutions/ASSIGNMENT into notebooks/ASSIGNMENT and dist/student/ASSIGNMENT
-  grade        grade a class's submissions (nbgrader layout) in a sandbox
-  gradescope   build a Gradescope autograder zip for an assignment
-  prepare-lab  put each released assignment's student cnnlib beside its notebooks
-"""
+from .assignments import UnknownAssignment  # noqa: E402
 
 
-def _release(args: argparse.Namespace) -> int:
-    from .release import LeakError, release
+@dataclass(frozen=True)
+class Command:
+    name: str
+    module: str
+    help: str
 
-    course = find_course_dir(args.course_dir)
+
+COMMANDS = (
+    Command("release", "autograder.release",
+            "release an assignment: solutions/A -> notebooks/A and the student bundle"),
+    Command("grade", "autograder.grader.command",
+            "grade a class's submissions (nbgrader's layout) in a sandbox"),
+    Command("export", "autograder.export",
+            "grades as CSV for an LMS gradebook (Canvas, Moodle) or a spreadsheet"),
+    Command("report", "autograder.report",
+            "an HTML class report: scores, pass rates, common misconceptions"),
+    Command("gradescope", "autograder.gradescope", "build a Gradescope autograder zip"),
+    Command("prepare-lab", "autograder.lab",
+            "put each released assignment's student cnnlib beside its notebooks"),
+    Command("demo", "autograder.demo",
+            "the whole workflow on the sample class: release, grade, export, train a CNN"),
+)
+
+
+def version() -> str:
+    from importlib import metadata
+
     try:
-        result = release(args.assignment, course, args.dist, use_db=not args.no_db)
-    except LeakError as error:
-        print(f"release refused: {error}", file=sys.stderr)
-        return 1
-    for path in result.notebooks:
-        print(f"released {path.relative_to(course)}")
-    print(f"student bundle: {result.bundle}")
-    return 0
-
-
-def _prepare_lab(args: argparse.Namespace) -> int:
-    from .release import prepare_lab
-
-    for path in prepare_lab(find_course_dir(args.course_dir)):
-        print(f"student cnnlib: {path}")
-    return 0
-
-
-def _add_release(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "release", help="release an assignment to students",
-        description="Run nbgrader generate_assignment on solutions/ASSIGNMENT into "
-        "notebooks/ASSIGNMENT and build dist/student/ASSIGNMENT (notebooks, the student "
-        "edition of cnnlib, requirements.txt). Refuses if solution code would leak.",
-    )
-    parser.add_argument("assignment", help="an assignment: a folder of notebooks in solutions/")
-    parser.add_argument("--course-dir", type=Path, default=None,
-                        help="course root (default: nearest folder with nbgrader_config.py)")
-    parser.add_argument("--dist", type=Path, default=None,
-                        help="where student bundles go (default: COURSE/dist/student)")
-    parser.add_argument("--no-db", action="store_true",
-                        help="do not record the assignment in the nbgrader gradebook")
-    parser.set_defaults(func=_release)
-
-    lab = sub.add_parser("prepare-lab", help="student cnnlib beside each released notebook")
-    lab.add_argument("--course-dir", type=Path, default=None)
-    lab.set_defaults(func=_prepare_lab)
-
-
-def _add_optional(sub: argparse._SubParsersAction, name: str, module: str, help_: str) -> None:
-    """Subcommands whose module may be absent in a partial install."""
-    try:
-        mod = importlib.import_module(f"autograder.{module}")
-    except ImportError as error:  # pragma: no cover - only in a broken install
-        reason = str(error)
-        parser = sub.add_parser(name, help=f"{help_} (unavailable: {reason})")
-        parser.set_defaults(func=lambda _args: _unavailable(name, reason))
-        return
-    parser = sub.add_parser(name, help=help_, description=mod.__doc__,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    mod.add_arguments(parser)
-    parser.set_defaults(func=mod.run)
-
-
-def _unavailable(name: str, reason: str) -> int:
-    print(f"cnn-course {name} is unavailable: {reason}", file=sys.stderr)
-    return 2
+        return metadata.version("cnn-course")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a source tree without install
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="cnn-course", description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="cnn-course",
+        description="A course on convolutional networks and backpropagation: release "
+                    "assignments, grade a class in a sandbox, export grades.",
+        epilog="`cnn-course COMMAND --help` describes a command and all its options.",
     )
+    parser.add_argument("--version", action="version", version=f"cnn-course {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_release(sub)
-    _add_optional(sub, "grade", "grade", "grade a class's submissions")
-    _add_optional(sub, "gradescope", "gradescope", "build a Gradescope autograder zip")
+    for command in COMMANDS:
+        module = importlib.import_module(command.module)
+        child = sub.add_parser(command.name, help=command.help, description=module.__doc__,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(child)
+        child.set_defaults(func=module.run)
     return parser
 
 
@@ -106,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UnknownAssignment, FileNotFoundError) as error:
         print(f"cnn-course {args.command}: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"cnn-course {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

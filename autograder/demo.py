@@ -1,16 +1,14 @@
-"""`make demo`: the course workflow end to end, in a scratch copy of the course.
+"""cnn-course demo (`make demo`): the course workflow end to end, in a scratch copy.
 
 1. release an assignment (nbgrader generate_assignment + the student bundle);
 2. grade the sample class in examples/submissions with the sandboxed grader;
-3. print the class table, write per-student feedback and a grades CSV;
+3. print the class table, write per-student feedback, the grades CSV and the class report;
 4. train a small CNN on the digits with cnnlib and draw its learning curves.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import shutil
 import subprocess
 import sys
@@ -35,28 +33,16 @@ def copy_course(course: Path, scratch: Path) -> Path:
     return scratch
 
 
-def write_grades_csv(report: dict, path: Path) -> None:
-    """One row per student: total, maximum, and each notebook's score (or its error)."""
-    notebooks = sorted({nb for s in report["students"].values() for nb in s["notebooks"]})
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "score", "max_score", *notebooks, "errors"])
-        for student, result in sorted(report["students"].items()):
-            row = [student, result["score"], result["max_score"]]
-            row += [result["notebooks"].get(nb, {}).get("score", 0.0) for nb in notebooks]
-            errors = [f"{nb}: {r['error']}" for nb, r in result["notebooks"].items() if r["error"]]
-            writer.writerow([*row, "; ".join(errors)])
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--assignment", default="a2_convolution")
-    parser.add_argument("--out", type=Path, default=Path("demo-output"))
-    parser.add_argument("--workers", type=int, default=None)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assignment", default="a2_convolution",
+                        help="the assignment to release and grade (default a2_convolution)")
+    parser.add_argument("--out", type=Path, default=Path("demo-output"),
+                        help="where everything goes (default ./demo-output)")
+    parser.add_argument("--workers", type=int, default=None, help="grading workers")
     parser.add_argument("--skip-training", action="store_true", help="only the grading workflow")
-    args = parser.parse_args(argv)
 
+
+def run(args: argparse.Namespace) -> int:
     course = find_course_dir()
     out = args.out.resolve()
     scratch = copy_course(course, out / "course")
@@ -85,10 +71,16 @@ def main(argv: list[str] | None = None) -> int:
         return graded.returncode
     print(f"   graded in {time.perf_counter() - start:.1f} s")
 
-    _step("3. grades and feedback")
-    report = json.loads(report_path.read_text())
-    write_grades_csv(report, out / "grades.csv")
+    _step("3. grades, feedback and the class report")
+    for command in (["export", args.assignment, "--gradebook", str(scratch / "gradebook.db"),
+                     "--to", str(out / "grades.csv"), "--course-dir", str(scratch)],
+                    ["report", args.assignment, "--json", str(report_path),
+                     "--out", str(out / "report.html"), "--course-dir", str(scratch)]):
+        done = subprocess.run([sys.executable, "-m", "autograder.cli", *command], env=venv_env())
+        if done.returncode != 0:
+            return done.returncode
     print(f"   grades CSV:  {out / 'grades.csv'}")
+    print(f"   report:      {out / 'report.html'}")
     print(f"   JSON:        {report_path}")
     print(f"   feedback:    {scratch / 'feedback'}")
     print(f"   gradebook:   {scratch / 'gradebook.db'} (nbgrader export / formgrader read it)")
@@ -99,5 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     return subprocess.run([sys.executable, "-m", "cnnlib.demo", "--out", str(out)]).returncode
 
 
+def main(argv: list[str] | None = None) -> int:
+    from .cli import main as cli
+
+    return cli(["demo", *(argv or [])])
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

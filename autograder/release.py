@@ -204,3 +204,30 @@ def prepare_lab(course_dir: Path) -> list[Path]:
         if folder.is_dir() and any(folder.glob("*.ipynb")):
             written.append(build_student_cnnlib(folder.name, folder, course_dir=course_dir))
     return written
+
+
+# -- the command ----------------------------------------------------------------------
+
+def add_arguments(parser) -> None:
+    parser.add_argument("assignment", help="an assignment: a folder of notebooks in solutions/")
+    parser.add_argument("--course-dir", type=Path, default=None,
+                        help="course root (default: nearest folder with nbgrader_config.py)")
+    parser.add_argument("--dist", type=Path, default=None,
+                        help="where student bundles go (default: COURSE/dist/student)")
+    parser.add_argument("--no-db", action="store_true",
+                        help="do not record the assignment in the nbgrader gradebook")
+
+
+def run(args) -> int:
+    from .assignments import find_course_dir
+
+    course = find_course_dir(args.course_dir)
+    try:
+        result = release(args.assignment, course, args.dist, use_db=not args.no_db)
+    except LeakError as error:
+        print(f"release refused: {error}", file=sys.stderr)
+        return 1
+    for path in result.notebooks:
+        print(f"released {path.relative_to(course)}")
+    print(f"student bundle: {result.bundle}")
+    return 0

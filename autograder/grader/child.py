@@ -112,10 +112,25 @@ def encode_result(value, arrays):
     return {"__handle__": to_handle(value)}
 
 
+CELLS: dict[str, list[str]] = {}  # "<cell N>" -> the cell's lines, to say where errors are
+
+
 def describe(error: BaseException) -> dict:
+    """Type, message and where in the notebook: the function, the cell's number and its
+    first line (the student finds a cell by how it starts), and the failing line."""
     frames = traceback.extract_tb(error.__traceback__)
-    student = [f for f in frames if f.filename == "<student>"]
-    where = f" (line {student[-1].lineno} of your notebook's code)" if student else ""
+    student = [f for f in frames if f.filename in CELLS]
+    where = ""
+    if student:
+        frame = student[-1]
+        lines = CELLS[frame.filename]
+        number = frame.filename[6:-1]
+        first = next((line.strip() for line in lines if line.strip()), "")[:80]
+        failing = lines[frame.lineno - 1].strip()[:120] if 0 < frame.lineno <= len(lines) \
+            else ""
+        function = "" if frame.name == "<module>" else f"in {frame.name}, "
+        where = (f" ({function}cell {number} of your notebook, the one starting "
+                 f"`{first}`; line {frame.lineno}: `{failing}`)")
     return {"type": type(error).__name__, "message": f"{error}"[:2000], "where": where}
 
 
@@ -168,8 +183,10 @@ def main() -> None:
     with open(program) as handle:
         cells = json.load(handle)
     try:
-        for source in cells:  # like "run all": stop at the first cell that fails
-            exec(compile(source, "<student>", "exec"), namespace)
+        for cell in cells:  # like "run all": stop at the first cell that fails
+            name = f"<cell {int(cell['cell'])}>"
+            CELLS[name] = cell["source"].splitlines()
+            exec(compile(cell["source"], name, "exec"), namespace)
     except BaseException as error:  # noqa: BLE001
         if isinstance(error, SystemExit):
             os._exit(3)

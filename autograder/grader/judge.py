@@ -77,7 +77,12 @@ def _verdict(error: BaseException | None) -> tuple[str, str]:
         return "error", str(error)
     if isinstance(error, StudentError):
         if error.type == "NotImplementedError":
-            return "failed", "not implemented yet (the stub still raises NotImplementedError)"
+            if " is yours to write in " in error.message:  # the student edition's stubs
+                return "failed", (
+                    f"your code called the course library for something you are to write "
+                    f"yourself ({error.message}{error.where}): write it in the notebook")
+            return "failed", ("not implemented yet: the stub still raises "
+                              f"NotImplementedError ({error.message or 'no message'})")
         if error.type == "LookupError":
             return "error", error.message
         return "failed", f"your code raised {error}"

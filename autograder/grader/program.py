@@ -207,9 +207,10 @@ def _strip_magics(source: str) -> str:
 
 
 def build_program(nb, source: SourceInfo) -> str:
-    """The student's code to run: a JSON list of cell sources, run in order by the child."""
+    """The student's code to run: a JSON list of {cell: its number in the notebook, counted
+    from 1 over all cells, source}, run in order by the child."""
     parts = []
-    for cell in nb.cells:
+    for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code":
             continue
         meta = _meta(cell)
@@ -218,5 +219,10 @@ def build_program(nb, source: SourceInfo) -> str:
         is_test = bool(meta.get("grade")) and not meta.get("solution")
         if tagged or is_test or keys & (source.skip_ids | source.test_ids):
             continue
-        parts.append(_strip_magics(cell.source))
+        parts.append({"cell": number, "source": _strip_magics(cell.source)})
     return json.dumps(parts)
+
+
+def program_of(*sources: str) -> str:
+    """A program made of ``sources`` as consecutive cells 1, 2, ... (for tests and tools)."""
+    return json.dumps([{"cell": n, "source": s} for n, s in enumerate(sources, start=1)])

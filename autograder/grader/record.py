@@ -103,6 +103,8 @@ class GradebookWriter:
                 grade = gb.find_grade(cell.grade_id, notebook, self.assignment, result.student)
                 cell.score = grade.manual_score
                 grade.needs_manual_grade = grade.manual_score is None
+            submitted = gb.find_submission_notebook(notebook, self.assignment, result.student)
+            submitted.late_submission_penalty = nb.late_penalty if nb else 0.0
         if commit:
             gb.db.commit()
 

@@ -54,6 +54,16 @@ def close(a, b, tol: float = 1e-7) -> bool:
     return bool(np.all(np.abs(a - b) <= tol * scale))
 
 
+def error_name(error: BaseException) -> str:
+    """The exception's type as the student wrote it (errors from the sandbox carry it)."""
+    return getattr(error, "type", None) or type(error).__name__
+
+
+def described(error: BaseException) -> str:
+    """'Type: message', the student's own type and words, never the grader's class names."""
+    return str(error) if hasattr(error, "type") else f"{type(error).__name__}: {error}"
+
+
 def raised(error: BaseException, name: str) -> bool:
     """Whether error is (or, from the sandbox, reports) an exception of type ``name``."""
     return type(error).__name__ == name or getattr(error, "type", None) == name
@@ -71,7 +81,7 @@ def raises_value_error(call) -> tuple[bool, str]:
     try:
         result = call()
     except Exception as error:  # the sandbox re-raises the student's error as its own type
-        text = f"{type(error).__name__}: {error}"
+        text = described(error)
         return "ValueError" in text, text
     return False, f"returned {result!r}"
 

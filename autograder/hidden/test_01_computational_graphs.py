@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _checks import raised, redraw, rng
+from _checks import error_name, raised, redraw, rng
 
 import cnnlib
 
@@ -28,7 +28,7 @@ def _float(node, attr: str, what: str) -> float:
         value = getattr(node, attr)
     except Exception as error:  # noqa: BLE001 - a student's object may raise anything
         raise AssertionError(
-            f"{what}: could not read .{attr} ({type(error).__name__}); does every operation "
+            f"{what}: could not read .{attr} ({error_name(error)}); does every operation "
             "return a Value?") from None
     try:
         return float(value)

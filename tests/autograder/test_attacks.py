@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograder.grader.program import program_of
 from autograder.grader.proxy import Session, Student
 from autograder.grader.sandbox import (
     Limits,
@@ -143,7 +144,7 @@ def student_lib(tmp_path_factory):
 
 def _session(student_lib, **limits) -> Session:
     settings = {"call_seconds": 4, "memory_mb": 1024, "file_mb": 8, **limits}
-    return Session(lambda: Sandbox(json.dumps([ATTACKS]), student_lib, Limits(**settings)))
+    return Session(lambda: Sandbox(program_of(ATTACKS), student_lib, Limits(**settings)))
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ values (the comparisons convert), never failed or crashed for its dtype.
 """
 
 import importlib.util
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from autograder.grader.program import program_of
 from autograder.grader.proxy import Session, Student
 from autograder.grader.sandbox import Limits, Sandbox
 
@@ -104,7 +104,7 @@ def receptive_field(layers):
 
 @pytest.fixture(scope="module")
 def student():
-    session = Session(lambda: Sandbox(json.dumps([PROGRAM]), None, Limits(call_seconds=10)))
+    session = Session(lambda: Sandbox(program_of(PROGRAM), None, Limits(call_seconds=10)))
     yield Student(session)
     session.close()
 

@@ -1,12 +1,12 @@
 """The judge: points from markers, one status and message per test, on fixture hidden files."""
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from autograder.grader import judge
+from autograder.grader.program import program_of
 from autograder.grader.proxy import Session
 from autograder.grader.sandbox import Limits, Sandbox
 
@@ -106,7 +106,7 @@ def _hidden_dir(tmp_path: Path, monkeypatch, files: dict[str, str]) -> Path:
 
 def _session(limits=None, **kwargs):
     limits = limits or Limits(call_seconds=2)
-    return Session(lambda: Sandbox(json.dumps([PROGRAM]), None, limits), **kwargs)
+    return Session(lambda: Sandbox(program_of(PROGRAM), None, limits), **kwargs)
 
 
 def _judge(notebook, session, through_pytest):

@@ -1,10 +1,10 @@
 """The `student` proxy: plain data crosses, everything else is a handle that still works."""
 
-import json
 
 import numpy as np
 import pytest
 
+from autograder.grader.program import program_of
 from autograder.grader.proxy import Remote, Session, Student
 from autograder.grader.sandbox import Limits, Sandbox, StudentError
 
@@ -86,7 +86,7 @@ def fails():
 
 @pytest.fixture(scope="module")
 def student():
-    session = Session(lambda: Sandbox(json.dumps([PROGRAM]), None, Limits(call_seconds=10)))
+    session = Session(lambda: Sandbox(program_of(PROGRAM), None, Limits(call_seconds=10)))
     yield Student(session)
     session.close()
 

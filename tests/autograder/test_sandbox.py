@@ -1,6 +1,5 @@
 """Every promise of the sandbox, shown by a program that tries to break it."""
 
-import json
 import os
 import shutil
 import time
@@ -9,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograder.grader.program import program_of
 from autograder.grader.proxy import Session, Student
 from autograder.grader.sandbox import (
     Limits,
@@ -123,7 +123,7 @@ def student_lib(tmp_path_factory):
 
 @pytest.fixture
 def student(student_lib):
-    session = Session(lambda: Sandbox(json.dumps([HOSTILE]), student_lib,
+    session = Session(lambda: Sandbox(program_of(HOSTILE), student_lib,
                                       Limits(call_seconds=3, memory_mb=1024, file_mb=8)))
     yield Student(session)
     session.close()
@@ -220,7 +220,7 @@ def test_arrays_come_back_as_plain_ndarrays(student):
 
 def test_cpu_time_limit_kills_a_busy_call(student_lib):
     limits = Limits(cpu_seconds=1, call_seconds=20)
-    session = Session(lambda: Sandbox(json.dumps([HOSTILE]), student_lib, limits))
+    session = Session(lambda: Sandbox(program_of(HOSTILE), student_lib, limits))
     try:
         with pytest.raises(SandboxCrashed, match="SIGXCPU|SIGKILL"):
             Student(session).burn()
@@ -254,7 +254,7 @@ def fallback(monkeypatch):
     os.chmod(lib, 0o755)  # nobody must be able to read the student edition
     build_student_cnnlib("a2_convolution", lib)
     with pytest.warns(RuntimeWarning, match="bubblewrap"):
-        session = Session(lambda: Sandbox(json.dumps([HOSTILE]), lib, Limits(call_seconds=3)))
+        session = Session(lambda: Sandbox(program_of(HOSTILE), lib, Limits(call_seconds=3)))
         session.sandbox()
     yield Student(session)
     session.close()

@@ -74,7 +74,8 @@ def test_program_leaves_out_tests_skipped_cells_and_magics():
     source = SourceInfo(frozenset({untagged.id}), frozenset(), {"test_f": 1.0})
     cells = json.loads(build_program(_notebook([given, solution, test, plot, untagged]),
                                      source))
-    assert cells == ["\nimport numpy as np\n", "def f(x):\n    return x"]
+    assert [c["source"] for c in cells] == ["\nimport numpy as np\n", "def f(x):\n    return x"]
+    assert [c["cell"] for c in cells] == [1, 2]  # numbered as the notebook shows them
 
 
 def test_unreadable_and_missing_notebooks_say_why(tmp_path):
