@@ -13,3 +13,10 @@ c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 # Instructor notebooks carry the reference solutions; students get stubs.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+
+# This course grades with `cnn-course grade` (students' code in a sandbox, hidden tests
+# judged outside it). nbgrader's own autograde, the formgrader's button included, would
+# run students' code unsandboxed and replace those grades: resolving this hook refuses it,
+# with a sentence saying what to run, before nbgrader touches anything.
+c.Autograde.pre_convert_hook = "autograder.nbgrader_guard.refuse"

@@ -216,7 +216,7 @@ def _run(args: argparse.Namespace) -> int:
         policies[0].apply(result, when)
         writer.record(result, timestamp=parse_time(stamp) if stamp else None, commit=False)
         result.write_feedback(feedback_dir, args.assignment)
-        write_autograded(autograded_dir, job, stamp)
+        write_autograded(autograded_dir, job, stamp, result)
 
     results: dict[str, StudentResult] = {}
     recorded: set[str] = set()

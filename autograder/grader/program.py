@@ -43,6 +43,8 @@ class SourceInfo:
     grade_cells: dict[str, float]  # autograded test cells: grade_id -> points
     manual_cells: dict[str, float] = field(default_factory=dict)  # graded by hand
     cell_types: dict[str, str] = field(default_factory=dict)  # grade_id -> code | markdown
+    solution_cells: frozenset[str] = frozenset()  # every cell a student writes in (comments)
+    task_cells: frozenset[str] = frozenset()
 
 
 def _meta(cell) -> dict:
@@ -58,9 +60,16 @@ def read_source(path: Path) -> SourceInfo:
     """
     nb = nbformat.read(path, as_version=4)
     skip, tests, points, manual, types = set(), set(), {}, {}, {}
+    solutions, tasks = set(), set()
     for cell in nb.cells:
         meta = _meta(cell)
         keys = {cell.get("id"), meta.get("grade_id")} - {None}
+        if meta.get("grade_id"):
+            types.setdefault(meta["grade_id"], cell.cell_type)
+            if meta.get("solution"):
+                solutions.add(meta["grade_id"])
+            if meta.get("task"):
+                tasks.add(meta["grade_id"])
         if SKIP_TAG in cell.get("metadata", {}).get("tags", []):
             skip |= keys
         if meta.get("grade") and not meta.get("solution") and not meta.get("task"):
@@ -70,7 +79,8 @@ def read_source(path: Path) -> SourceInfo:
         elif (meta.get("grade") and meta.get("solution")) or meta.get("task"):
             manual[meta["grade_id"]] = float(meta.get("points", 0))
             types[meta["grade_id"]] = cell.cell_type
-    return SourceInfo(frozenset(skip), frozenset(tests), points, manual, types)
+    return SourceInfo(frozenset(skip), frozenset(tests), points, manual, types,
+                      frozenset(solutions), frozenset(tasks))
 
 
 def _open_no_follow(name: str, dir_fd: int | None, directory: bool, shown: str) -> int:

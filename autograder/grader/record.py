@@ -72,10 +72,17 @@ class GradebookWriter:
         for notebook, info in sources.items():
             self.gradebook.update_or_create_notebook(notebook, assignment)
             for grade_id, points in {**info.grade_cells, **info.manual_cells}.items():
-                self.gradebook.update_or_create_grade_cell(
-                    grade_id, notebook, assignment, max_score=points,
-                    cell_type=info.cell_types.get(grade_id, "code"))
-            for grade_id in info.manual_cells:
+                if grade_id in info.task_cells:
+                    self.gradebook.update_or_create_task_cell(
+                        grade_id, notebook, assignment, max_score=points,
+                        cell_type=info.cell_types.get(grade_id, "markdown"))
+                else:
+                    self.gradebook.update_or_create_grade_cell(
+                        grade_id, notebook, assignment, max_score=points,
+                        cell_type=info.cell_types.get(grade_id, "code"))
+            # every cell a student writes in: nbgrader keeps a comment for each, which its
+            # generate_feedback and the formgrader's comment boxes expect
+            for grade_id in info.solution_cells:
                 self.gradebook.update_or_create_solution_cell(grade_id, notebook, assignment)
 
     def record(self, result: StudentResult, timestamp=None, commit: bool = True) -> None:
@@ -125,10 +132,14 @@ class NoGradebook:
         pass
 
 
-def write_autograded(folder: Path, job, timestamp: str | None) -> Path:
+def write_autograded(folder: Path, job, timestamp: str | None,
+                     result: StudentResult | None = None) -> Path:
     """Leave ``folder/<student>/<assignment>/`` as `nbgrader autograde` would: the notebooks
     (outputs cleared: the formgrader renders them for TAs) and the submission's timestamp,
     so the formgrader lists the submission as autograded and opens it for manual grading.
+
+    Each notebook ends with a Markdown cell of this grader's findings for it, so the pages
+    `nbgrader generate_feedback` makes from these notebooks carry them to students.
     """
     import nbformat
 
@@ -148,6 +159,9 @@ def write_autograded(folder: Path, job, timestamp: str | None) -> Path:
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
+        if result is not None and notebook in result.notebooks:
+            nb.cells.append(nbformat.v4.new_markdown_cell(
+                result.notebook_markdown(notebook, heading="## Autograder feedback")))
         nbformat.write(nb, out)
     stamp = target / "timestamp.txt"
     if timestamp is not None:

@@ -158,22 +158,30 @@ class StudentResult:
         md = for_markdown
         lines = [f"# Feedback for {md(self.student, 200)}: {md(assignment)}", "",
                  f"**{md(self._total_line())}**", ""]
-        for name, nb in self.notebooks.items():
-            lines += [f"## {md(name)}: {nb.score:g} / {nb.max_score:g}", ""]
-            if nb.error:
-                lines += [f"**Could not be graded:** {md(nb.error)}", ""]
-            if nb.warning:
-                lines += [f"**Note:** {md(nb.warning)}", ""]
-            lines += ["| test | grade cell | points | status | what we found |",
-                      "|---|---|---|---|---|"]
-            for t in nb.tests:
-                lines.append(f"| {_code(t.name)} | {_code(t.grade_id)} | {t.score:g} / "
-                             f"{t.max_score:g} | {md(t.status)} | {md(t.message)} |")
-            for m in nb.manual:
-                score = "–" if m.score is None else f"{m.score:g}"
-                lines.append(f"| (graded by hand) | {_code(m.grade_id)} | {score} / "
-                             f"{m.max_score:g} | {md(m.as_dict()['status'])} | |")
-            lines.append("")
+        for name in self.notebooks:
+            lines += [self.notebook_markdown(name), ""]
+        return "\n".join(lines)
+
+    def notebook_markdown(self, name: str, heading: str = "##") -> str:
+        """One notebook's findings as Markdown: its score, any error, one row per test."""
+        md, nb = for_markdown, self.notebooks[name]
+        title = f"{md(name)}: {nb.score:g} / {nb.max_score:g}"
+        lines = [f"{heading} {title}" if heading == "##" else f"{heading}: {title}", ""]
+        if nb.error:
+            lines += [f"**Could not be graded:** {md(nb.error)}", ""]
+        if nb.warning:
+            lines += [f"**Note:** {md(nb.warning)}", ""]
+        if nb.late_penalty:
+            lines += [f"**Late:** {nb.late_penalty:g} points off", ""]
+        lines += ["| test | grade cell | points | status | what we found |",
+                  "|---|---|---|---|---|"]
+        for t in nb.tests:
+            lines.append(f"| {_code(t.name)} | {_code(t.grade_id)} | {t.score:g} / "
+                         f"{t.max_score:g} | {md(t.status)} | {md(t.message)} |")
+        for m in nb.manual:
+            score = "–" if m.score is None else f"{m.score:g}"
+            lines.append(f"| (graded by hand) | {_code(m.grade_id)} | {score} / "
+                         f"{m.max_score:g} | {md(m.as_dict()['status'])} | |")
         return "\n".join(lines)
 
     def feedback_html(self, assignment: str) -> str:
