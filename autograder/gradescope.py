@@ -76,8 +76,10 @@ PYTHON="${{CNN_COURSE_PYTHON:-$ROOT/grader-venv/bin/python}}"
 export CNN_COURSE_SANDBOX_PYTHON="${{CNN_COURSE_SANDBOX_PYTHON:-$ROOT/sandbox-venv/bin/python}}"
 cd "$ROOT"
 exec "$PYTHON" -m autograder.gradescope --results {assignment} --root "$ROOT" \\
-    --course-dir "$ROOT/source/course"
+    --course-dir "$ROOT/source/course" --hidden-tests {hidden} --visible-checks {checks}
 """
+
+VISIBILITY = ("visible", "after_due_date", "after_published", "hidden")
 
 COURSE_PARTS = ("pyproject.toml", "README.md", "nbgrader_config.py", "cnnlib", "autograder")
 # What the grader imports (the gradebook is not needed: Gradescope keeps the grades).
@@ -89,6 +91,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="the zip to write (default: dist/gradescope-ASSIGNMENT.zip)")
     parser.add_argument("--course-dir", type=Path, default=None)
+    parser.add_argument("--hidden-tests", choices=VISIBILITY, default="after_published",
+                        help="when students see the hidden tests, which carry the points "
+                             "(default after_published)")
+    parser.add_argument("--visible-checks", choices=(*VISIBILITY, "none"), default="visible",
+                        help="when students see their notebook's own test cells run on "
+                             "Gradescope, no points (default visible: at once; none: not run)")
 
 
 def pinned(packages: tuple[str, ...]) -> str:
@@ -102,7 +110,8 @@ def pinned(packages: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_bundle(assignment: str, course: Path, out: Path) -> Path:
+def build_bundle(assignment: str, course: Path, out: Path, hidden: str = "after_published",
+                 checks: str = "visible") -> Path:
     """Write the autograder zip for ``assignment``."""
     notebooks = source_notebooks(course, assignment)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -110,7 +119,8 @@ def build_bundle(assignment: str, course: Path, out: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         stage = Path(tmp)
         (stage / "setup.sh").write_text(SETUP_SH)
-        (stage / "run_autograder").write_text(RUN_AUTOGRADER.format(assignment=assignment))
+        (stage / "run_autograder").write_text(RUN_AUTOGRADER.format(
+            assignment=assignment, hidden=hidden, checks=checks))
         (stage / "grader-requirements.txt").write_text(pinned(GRADER_PACKAGES))
         (stage / "sandbox-requirements.txt").write_text(pinned(SANDBOX_PACKAGES))
         target = stage / "course"
@@ -139,7 +149,7 @@ def build_bundle(assignment: str, course: Path, out: Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     course = find_course_dir(args.course_dir)
     out = args.out or course / "dist" / f"gradescope-{args.assignment}.zip"
-    build_bundle(args.assignment, course, out)
+    build_bundle(args.assignment, course, out, args.hidden_tests, args.visible_checks)
     print(f"Gradescope autograder for {args.assignment}: {out}")
     print("Upload it as the assignment's autograder (zip); students submit their notebooks.")
     return 0
@@ -185,7 +195,8 @@ def _failure(assignment: str, seconds: float) -> dict:
                       "your instructor has been shown why."}
 
 
-def results_main(assignment: str, root: Path, course: Path) -> int:
+def results_main(assignment: str, root: Path, course: Path, hidden: str = "after_published",
+                 checks: str = "visible") -> int:
     """Inside the container: grade ``root``/submission, write results/results.json."""
     from .grader.command import add_arguments as grade_arguments
     from .grader.command import run as grade
@@ -208,11 +219,13 @@ def results_main(assignment: str, root: Path, course: Path) -> int:
             str(work / "grades.json"), "--no-gradebook", "--gradebook",
             str(work / "gradebook.db"), "--feedback", str(work / "feedback"),
             "--course-dir", str(course), "--workers", "1", "--quiet", "--seed", "new",
+            *(["--visible-checks"] if checks != "none" else []),
         ])
         code = grade(args)
         report = (ClassResults.read(work / "grades.json") if code == 0
                   else ClassResults(assignment, None))
-        output = report.to_gradescope(time.perf_counter() - start)
+        output = report.to_gradescope(time.perf_counter() - start,
+                                      {"hidden": hidden, "checks": checks})
         if report.students:
             print(report.class_table(notebooks))
         print(f"seed {report.seed}; graded in {time.perf_counter() - start:.1f} s")
@@ -231,8 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path,
                         default=Path(os.environ.get("CNN_COURSE_GRADESCOPE_ROOT", "/autograder")))
     parser.add_argument("--course-dir", type=Path, required=True)
+    parser.add_argument("--hidden-tests", choices=VISIBILITY, default="after_published")
+    parser.add_argument("--visible-checks", choices=(*VISIBILITY, "none"), default="visible")
     args = parser.parse_args(argv)
-    return results_main(args.results, args.root, args.course_dir)
+    return results_main(args.results, args.root, args.course_dir, args.hidden_tests,
+                        args.visible_checks)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seed of the hidden tests' random inputs: an integer, or 'new'; "
                              "default: the seed of this gradebook's earlier runs of the "
                              "assignment, else a new one (recorded in the JSON report)")
+    parser.add_argument("--visible-checks", action="store_true",
+                        help="also run each notebook's visible test cells (no points; the "
+                             "Gradescope bundle shows them to students at once)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
 
@@ -229,7 +232,8 @@ def _run(args: argparse.Namespace) -> int:
         course_key = course_fingerprint(sources)
         jobs = {s: Job(s, args.assignment, submitted, notebooks, sources, student_lib, limits,
                        seed, course_key,
-                       match_notebooks(submitted / s / args.assignment, notebooks))
+                       match_notebooks(submitted / s / args.assignment, notebooks),
+                       course if args.visible_checks else None)
                 for s in students}
         pending, keys = [], {}
         for student, job in jobs.items():

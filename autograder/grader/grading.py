@@ -18,7 +18,7 @@ from .program import (
     read_submission,
 )
 from .proxy import Session
-from .results import ManualCell, NotebookResult, StudentResult, TestResult
+from .results import CheckResult, ManualCell, NotebookResult, StudentResult, TestResult
 from .sandbox import Limits, Sandbox
 
 
@@ -36,6 +36,7 @@ class Job:
     seed: int = 0                     # the run's seed: hidden tests draw inputs from it
     course_key: str = ""              # course_fingerprint(): the course's side of the cache key
     files: dict[str, NotebookFile] = field(default_factory=dict)  # notebook -> file to grade
+    course_dir: Path | None = None    # set to also run the notebook's visible test cells
 
     @property
     def folder(self) -> Path:
@@ -74,6 +75,11 @@ def _manual(job: Job, notebook: str) -> list[ManualCell]:
 def grade_notebook(job: Job, notebook: str) -> NotebookResult:
     result = _grade_notebook(job, notebook)
     result.warning = job.file(notebook).warning if result.error is None else None
+    if job.course_dir is not None:
+        from .visible import run_visible_checks
+
+        result.checks = [CheckResult(*found)
+                         for found in run_visible_checks(job, notebook, job.course_dir)]
     return result
 
 
@@ -155,6 +161,7 @@ def fingerprint(job: Job) -> str:
             digest.update(f"<{error}>".encode())
     digest.update(repr(job.limits).encode())
     digest.update(str(job.seed).encode())
+    digest.update(b"checks" if job.course_dir is not None else b"")
     return digest.hexdigest()
 
 

@@ -34,6 +34,18 @@ class TestResult:
 
 
 @dataclass
+class CheckResult:
+    """One of the notebook's visible test cells, run against the submission (no points)."""
+
+    grade_id: str
+    passed: bool
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
 class ManualCell:
     """A cell graded by hand in the formgrader: its points, and its score once entered."""
 
@@ -54,6 +66,7 @@ class NotebookResult:
     output: str = ""  # what the student's program printed: for the TA's log, never reported
     warning: str | None = None  # graded, but something to tell (a near-miss file name)
     late_penalty: float = 0.0  # points taken off this notebook for lateness
+    checks: list[CheckResult] = field(default_factory=list)  # visible test cells (Gradescope)
 
     @property
     def auto_score(self) -> float:
@@ -82,6 +95,8 @@ class NotebookResult:
             data["warning"] = self.warning
         if self.late_penalty:
             data["late_penalty"] = self.late_penalty
+        if self.checks:
+            data["checks"] = [c.as_dict() for c in self.checks]
         return data
 
     @classmethod
@@ -90,7 +105,8 @@ class NotebookResult:
                    error=data.get("error"),
                    manual=[ManualCell(m["grade_id"], m["max_score"], m.get("score"))
                            for m in data.get("manual", [])],
-                   warning=data.get("warning"), late_penalty=data.get("late_penalty", 0.0))
+                   warning=data.get("warning"), late_penalty=data.get("late_penalty", 0.0),
+                   checks=[CheckResult(**c) for c in data.get("checks", [])])
 
 
 @dataclass
@@ -305,8 +321,12 @@ class ClassResults:
         return "\n".join(lines)
 
     def to_gradescope(self, seconds: float, visibility: dict[str, str] | None = None) -> dict:
-        """The first (only) student's results in Gradescope's results.json format."""
-        visibility = {"hidden": "after_published", **(visibility or {})}
+        """The first (only) student's results in Gradescope's results.json format.
+
+        ``visibility`` maps "hidden" (the hidden tests, which carry the points; default
+        after_published) and "checks" (the notebook's visible test cells, no points;
+        default visible) to Gradescope's visibility values."""
+        visibility = {"hidden": "after_published", "checks": "visible", **(visibility or {})}
         base = {"execution_time": int(round(seconds)), "output_format": "text",
                 "stdout_visibility": "hidden", "extra_data": {"seed": self.seed}}
         if not self.students:
@@ -321,6 +341,14 @@ class ClassResults:
             if nb.pending:
                 line += f" ({nb.pending:g} points to be graded by hand)"
             lines.append(line)
+            for check in nb.checks:
+                tests.append({
+                    "name": f"{name} / your notebook's check {check.grade_id}",
+                    "score": 0.0, "max_score": 0.0,
+                    "status": "passed" if check.passed else "failed",
+                    "output": "passed" if check.passed else one_line(check.message, 2000),
+                    "output_format": "text", "visibility": visibility["checks"],
+                })
             for test in nb.tests:
                 tests.append({
                     "name": f"{name} / {test.grade_id} / {test.name}",
