@@ -44,7 +44,8 @@ def test_vgg16_has_its_published_parameter_count():
     convs = [r for r in rows if r["layer"].startswith("conv")]
     fcs = [r for r in rows if r["layer"].startswith("fc")]
     assert rows[-2]["output_shape"] == (4096,) and rows[-1]["output_shape"] == (1000,)
-    # lecture 000: parameters live in the FC layers, memory in the early convolutions
+    # "Backward pass of a convolution layer": parameters live in the FC layers, memory in
+    # the early convolutions
     assert sum(r["params"] for r in fcs) > 0.85 * sum(r["params"] for r in rows)
     assert convs[0]["activations"] == 64 * 224 * 224 == max(r["activations"] for r in rows)
     assert fcs[0]["params"] == (7 * 7 * 512 + 1) * 4096  # the fc input is flattened

@@ -75,8 +75,8 @@ def digits():
 
 
 def test_initial_loss_is_log_10_with_small_final_weights(digits):
-    # Lecture 003's first sanity check: with small weights the softmax is near uniform
-    # over 10 classes, so the loss starts at log 10 = 2.30.
+    # "Backpropagation from first principles", the first sanity check: with small weights
+    # the softmax is near uniform over 10 classes, so the loss starts at log 10 = 2.30.
     for seed in range(3):
         model = _small_cnn(np.random.default_rng(seed))
         model[-1].weight.data *= 0.01

@@ -13,7 +13,7 @@ from cnnlib import (
 pytestmark = pytest.mark.nb07_tuning_and_transfer
 
 
-def test_transfer_table_of_lecture_003():
+def test_transfer_table_of_the_lecture():
     assert transfer_strategy("little", "similar") == "linear_classifier_on_top"
     assert transfer_strategy("lots", "similar") == "finetune_few_layers"
     assert transfer_strategy("little", "different") == "linear_classifier_from_earlier_layers"
