@@ -59,7 +59,7 @@ __all__ = [
 
 # Bytes of columns per block: small enough to stay in the last-level cache between being
 # written and being multiplied, large enough that a block's GEMM keeps BLAS's threads busy.
-_BLOCK_BYTES = 8 << 20
+_BLOCK_BYTES = 2 << 20
 # Below this many bytes of input per block, handing work to a thread costs more than it saves.
 _PARALLEL_BYTES = 1 << 18
 
@@ -110,20 +110,16 @@ class _Grid:
                 for a in range(self.kh) for b in range(self.kw)]
         # END SOLUTION
 
-    def blocks(self, n: int, itemsize: int) -> list[tuple[int, int]]:
-        """Image ranges [lo, hi) whose columns take about ``_BLOCK_BYTES`` each."""
+    def plan(self, n: int, itemsize: int) -> tuple[list[tuple[int, int]], int]:
+        """Image ranges [lo, hi) of about ``_BLOCK_BYTES`` of columns each, and how many
+        threads split each block's copies. A block holds a multiple of that many images,
+        so that every thread copies as many images as the others."""
         # BEGIN SOLUTION a2_convolution
         per_image = (self.taps + 1) * self.cells * itemsize
-        size = max(1, min(n, _BLOCK_BYTES // per_image))
-        return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
-        # END SOLUTION
-
-    def workers(self, images: int, itemsize: int) -> int:
-        """How many threads to split a block's copies over."""
-        # BEGIN SOLUTION a2_convolution
-        if images < 2 or images * self.image_size * itemsize < _PARALLEL_BYTES:
-            return 1
-        return min(images, copy_workers())
+        small = n < 2 or n * self.image_size * itemsize < _PARALLEL_BYTES
+        parts = 1 if small else min(n, copy_workers())
+        size = min(n, parts * max(1, _BLOCK_BYTES // (parts * per_image)))
+        return [(lo, min(n, lo + size)) for lo in range(0, n, size)], parts
         # END SOLUTION
 
 
@@ -202,10 +198,9 @@ def conv2d_forward_fast(
     w_ext[:, :-1] = w.transpose(0, 2, 3, 1).reshape(f, -1)
     w_ext[:, -1] = b
     out = np.empty((x.shape[0], f, g.ho, g.wo), dtype)
-    blocks = g.blocks(x.shape[0], dtype.itemsize)
+    blocks, parts = g.plan(x.shape[0], dtype.itemsize)
     largest = blocks[0][1] - blocks[0][0]
     buffers = _Buffers(g, largest, dtype, f)
-    parts = g.workers(largest, dtype.itemsize)
 
     def crop(k: int, part: int) -> None:  # products of block k, junk columns dropped
         lo, hi = blocks[k]
@@ -244,13 +239,12 @@ def conv2d_backward_fast(
     w_cols = w.transpose(2, 3, 1, 0).reshape(-1, f).astype(dtype)  # (KH*KW*C, F)
     dx = np.empty(x.shape, dtype)
     dw_db = np.zeros((g.taps + 1, f), dtype)  # [dw | db]^T, the ones row gives db
-    blocks = g.blocks(x.shape[0], dtype.itemsize)
+    blocks, parts = g.plan(x.shape[0], dtype.itemsize)
     largest = blocks[0][1] - blocks[0][0]
     buffers = _Buffers(g, largest, dtype, f)
     dflat = np.empty_like(buffers.flat)
     dtaps = g.tap_views(dflat)
     dcols = np.empty((g.taps, largest * g.cells), dtype)
-    parts = g.workers(largest, dtype.itemsize)
 
     def spread(k: int, part: int) -> None:  # dout of block k on the grid
         lo, hi = blocks[k]
