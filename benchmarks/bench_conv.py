@@ -43,14 +43,14 @@ N, C, H, W, F, K = 64, 16, 32, 32, 32, 3
 CONV_FLOPS = 2 * N * F * C * K * K * H * W  # one conv-sized product (stride 1, pad 1)
 
 
-def best_of(fn, repeats: int = 7, warm: bool = True) -> float:
+def best_of(fn, repeats: int = 7, warm: bool = True, clock=time.perf_counter) -> float:
     if warm:
         fn()  # warm up caches and the allocator
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return min(times)
 
 
@@ -65,7 +65,7 @@ def problem() -> dict[str, np.ndarray]:
     }
 
 
-def gemm_time(x, w, dout) -> float:
+def gemm_time(x, w, dout, clock=time.perf_counter) -> float:
     """The fast path's three products alone, block by block as it runs them, on arrays
     already in place: the part of its time that is BLAS's."""
     from cnnlib import fast_layers
@@ -88,7 +88,7 @@ def gemm_time(x, w, dout) -> float:
             cols[:, :width] @ on_grid[:, :width].T
             np.matmul(w_cols, on_grid[:, :width], out=dcols[:, :width])
 
-    return best_of(all_three)
+    return best_of(all_three, clock=clock)
 
 
 def side_numpy() -> dict:
@@ -118,6 +118,15 @@ def side_numpy() -> dict:
         times[f"{name}_bwd"] = best_of(lambda g=backward, k=cache: g(dout, k), repeats)
         times[f"{name}_both"] = best_of(both, repeats)
     times["gemms"] = gemm_time(x, w, dout)
+    # The same split in CPU seconds on one thread: what load from other processes on a
+    # shared machine disturbs least.
+    with threadpool_limits(1):
+        def fast_both():
+            _, cch = c.conv2d_forward_fast(x, w, b, pad=1)
+            c.conv2d_backward_fast(dout, cch)
+
+        times["cpu_both"] = best_of(fast_both, clock=time.process_time)
+        times["cpu_gemms"] = gemm_time(x, w, dout, clock=time.process_time)
     _, pool_cache = c.maxpool2d_forward_fast(x, 2)
 
     def pool_both():
@@ -155,9 +164,12 @@ def side_torch() -> dict:
         x.grad = None
         fn.max_pool2d(x, 2).backward(p["pool_dout"])
 
-    return {"torch": torch.__version__, "conv_fwd": best_of(conv_fwd),
-            "conv_both": best_of(conv_both), "pool_fwd": best_of(pool_fwd),
-            "pool_both": best_of(pool_both)}
+    times = {"torch": torch.__version__, "conv_fwd": best_of(conv_fwd),
+             "conv_both": best_of(conv_both), "pool_fwd": best_of(pool_fwd),
+             "pool_both": best_of(pool_both)}
+    torch.set_num_threads(1)
+    times["cpu_both"] = best_of(conv_both, clock=time.process_time)
+    return times
 
 
 def side_naive() -> dict:
@@ -246,6 +258,10 @@ def main() -> None:
     print(f"where the fast fwd+bwd goes: its three GEMMs alone {ms(gemms)} "
           f"({gemms / ours['fast_both']:.0%}, {rate(3, gemms)}); copies, padding, col2im and "
           f"thread hand-offs {ms(ours['fast_both'] - gemms)}")
+    cpu, cpu_gemms = ours["cpu_both"], ours["cpu_gemms"]
+    print(f"  in CPU time on 1 thread: fwd+bwd {ms(cpu)}, of which GEMMs {ms(cpu_gemms)} "
+          f"({cpu_gemms / cpu:.0%}, {rate(3, cpu_gemms)}) and copies {ms(cpu - cpu_gemms)}"
+          + (f"; torch fwd+bwd {ms(tt['cpu_both'])} ({cpu / tt['cpu_both']:.2f}x)" if tt else ""))
     print(f"maxpool 2x2 (fast): forward {ms(ours['pool_fwd'])}, backward "
           f"{ms(ours['pool_bwd'])}, fwd+bwd {ms(ours['pool_both'])}"
           + (f"; torch forward {ms(tt['pool_fwd'])}, fwd+bwd {ms(tt['pool_both'])}, ratio "
