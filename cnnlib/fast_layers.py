@@ -59,7 +59,7 @@ __all__ = [
 
 # Bytes of columns per block: small enough to stay in the last-level cache between being
 # written and being multiplied, large enough that a block's GEMM keeps BLAS's threads busy.
-_BLOCK_BYTES = 2 << 20
+_BLOCK_BYTES = 4 << 20
 # Below this many bytes of input per block, handing work to a thread costs more than it saves.
 _PARALLEL_BYTES = 1 << 18
 
