@@ -1,12 +1,15 @@
-"""Speed of cnnlib's vectorized conv and max-pool against PyTorch CPU, and naive vs vectorized.
+"""Speed of cnnlib's conv and max-pool, teaching and fast versions, against PyTorch CPU.
 
     python benchmarks/bench_conv.py [--rounds 3]
 
 Prints, for float32 x (64, 16, 32, 32), w (32, 16, 3, 3), stride 1, pad 1: forward,
-backward and forward+backward times, GFLOP/s (2*N*F*C*KH*KW*Ho*Wo per conv, three of them
-for forward+backward) and the ratio to torch.nn.functional.conv2d; the same for 2x2
-max-pool; and the naive/vectorized speedup on the CS231n timing shape x (100, 3, 31, 31),
-w (25, 3, 3, 3), stride 2, pad 1 (float64, forward and backward separately).
+backward and forward+backward times and GFLOP/s (2*N*F*C*KH*KW*Ho*Wo per conv, three of
+them for forward+backward) of the fast path (cnnlib.fast_layers, what the modules use), of
+the teaching vectorized version (cnnlib.conv, im2col + one matmul) and of
+torch.nn.functional.conv2d, with the ratios; where the fast path's time goes (its three
+GEMMs timed alone, the rest is copies); the same for 2x2 max-pool; and the loops against
+both vectorized versions on the CS231n timing shape x (100, 3, 31, 31), w (25, 3, 3, 3),
+stride 2, pad 1 (float64).
 
 Fairness: both libraries run on 2 threads (threadpoolctl for numpy's BLAS,
 torch.set_num_threads(2)), each in its own child process, so one library's idle worker
@@ -40,14 +43,14 @@ N, C, H, W, F, K = 64, 16, 32, 32, 32, 3
 CONV_FLOPS = 2 * N * F * C * K * K * H * W  # one conv-sized product (stride 1, pad 1)
 
 
-def best_of(fn, repeats: int = 7, warm: bool = True) -> float:
+def best_of(fn, repeats: int = 7, warm: bool = True, clock=time.perf_counter) -> float:
     if warm:
         fn()  # warm up caches and the allocator
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return min(times)
 
 
@@ -62,6 +65,32 @@ def problem() -> dict[str, np.ndarray]:
     }
 
 
+def gemm_time(x, w, dout, clock=time.perf_counter) -> float:
+    """The fast path's three products alone, block by block as it runs them, on arrays
+    already in place: the part of its time that is BLAS's."""
+    from cnnlib import fast_layers
+
+    grid = fast_layers._Grid(x.shape, w.shape, 1, 1)
+    dtype = x.dtype
+    f = w.shape[0]
+    blocks, _ = grid.plan(x.shape[0], dtype.itemsize)
+    widest = (blocks[0][1] - blocks[0][0]) * grid.cells
+    rng = np.random.default_rng(3)
+    cols = rng.standard_normal((grid.taps + 1, widest)).astype(dtype)
+    on_grid = rng.standard_normal((f, widest)).astype(dtype)
+    w_ext, w_cols = rng.standard_normal((f, grid.taps + 1)).astype(dtype), w.reshape(f, -1).T
+    products, dcols = np.empty_like(on_grid), np.empty((grid.taps, widest), dtype)
+
+    def all_three():
+        for lo, hi in blocks:
+            width = (hi - lo) * grid.cells
+            np.matmul(w_ext, cols[:, :width], out=products[:, :width])
+            cols[:, :width] @ on_grid[:, :width].T
+            np.matmul(w_cols, on_grid[:, :width], out=dcols[:, :width])
+
+    return best_of(all_three, clock=clock)
+
+
 def side_numpy() -> dict:
     from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -73,27 +102,41 @@ def side_numpy() -> dict:
             for i in threadpool_info() if i.get("user_api") == "blas"]
     p = problem()
     x, w, b, dout, pool_dout = p["x"], p["w"], p["b"], p["dout"], p["pool_dout"]
-    _, cache = c.conv2d_forward(x, w, b, pad=1)
-    _, pool_cache = c.maxpool2d_forward(x, 2)
+    times = {"blas": "; ".join(blas) or "unknown", "numpy": np.__version__}
+    for name, forward, backward in [
+        ("fast", c.conv2d_forward_fast, c.conv2d_backward_fast),
+        ("teach", c.conv2d_forward, c.conv2d_backward),
+    ]:
+        _, cache = forward(x, w, b, pad=1)
+        repeats = 7 if name == "fast" else 3
 
-    def conv_both():
-        _, cch = c.conv2d_forward(x, w, b, pad=1)
-        c.conv2d_backward(dout, cch)
+        def both(forward=forward, backward=backward):
+            _, cch = forward(x, w, b, pad=1)
+            backward(dout, cch)
+
+        times[f"{name}_fwd"] = best_of(lambda f=forward: f(x, w, b, pad=1), repeats)
+        times[f"{name}_bwd"] = best_of(lambda g=backward, k=cache: g(dout, k), repeats)
+        times[f"{name}_both"] = best_of(both, repeats)
+    times["gemms"] = gemm_time(x, w, dout)
+    # The same split in CPU seconds on one thread: what load from other processes on a
+    # shared machine disturbs least.
+    with threadpool_limits(1):
+        def fast_both():
+            _, cch = c.conv2d_forward_fast(x, w, b, pad=1)
+            c.conv2d_backward_fast(dout, cch)
+
+        times["cpu_both"] = best_of(fast_both, clock=time.process_time)
+        times["cpu_gemms"] = gemm_time(x, w, dout, clock=time.process_time)
+    _, pool_cache = c.maxpool2d_forward_fast(x, 2)
 
     def pool_both():
-        _, cch = c.maxpool2d_forward(x, 2)
-        c.maxpool2d_backward(pool_dout, cch)
+        _, cch = c.maxpool2d_forward_fast(x, 2)
+        c.maxpool2d_backward_fast(pool_dout, cch)
 
-    return {
-        "blas": "; ".join(blas) or "unknown",
-        "numpy": np.__version__,
-        "conv_fwd": best_of(lambda: c.conv2d_forward(x, w, b, pad=1)),
-        "conv_bwd": best_of(lambda: c.conv2d_backward(dout, cache)),
-        "conv_both": best_of(conv_both),
-        "pool_fwd": best_of(lambda: c.maxpool2d_forward(x, 2)),
-        "pool_bwd": best_of(lambda: c.maxpool2d_backward(pool_dout, pool_cache)),
-        "pool_both": best_of(pool_both),
-    }
+    times["pool_fwd"] = best_of(lambda: c.maxpool2d_forward_fast(x, 2))
+    times["pool_bwd"] = best_of(lambda: c.maxpool2d_backward_fast(pool_dout, pool_cache))
+    times["pool_both"] = best_of(pool_both)
+    return times
 
 
 def side_torch() -> dict:
@@ -121,9 +164,12 @@ def side_torch() -> dict:
         x.grad = None
         fn.max_pool2d(x, 2).backward(p["pool_dout"])
 
-    return {"torch": torch.__version__, "conv_fwd": best_of(conv_fwd),
-            "conv_both": best_of(conv_both), "pool_fwd": best_of(pool_fwd),
-            "pool_both": best_of(pool_both)}
+    times = {"torch": torch.__version__, "conv_fwd": best_of(conv_fwd),
+             "conv_both": best_of(conv_both), "pool_fwd": best_of(pool_fwd),
+             "pool_both": best_of(pool_both)}
+    torch.set_num_threads(1)
+    times["cpu_both"] = best_of(conv_both, clock=time.process_time)
+    return times
 
 
 def side_naive() -> dict:
@@ -135,14 +181,16 @@ def side_naive() -> dict:
     rng = np.random.default_rng(1)
     x, w = rng.standard_normal((100, 3, 31, 31)), rng.standard_normal((25, 3, 3, 3))
     b, dout = rng.standard_normal(25), rng.standard_normal((100, 25, 16, 16))
-    _, slow_cache = c.conv2d_forward_naive(x, w, b, stride=2, pad=1)
-    _, fast_cache = c.conv2d_forward(x, w, b, stride=2, pad=1)
-    return {
+    _, cache = c.conv2d_forward(x, w, b, stride=2, pad=1)
+    times = {
         "naive_fwd": best_of(lambda: c.conv2d_forward_naive(x, w, b, stride=2, pad=1), 1, False),
-        "naive_bwd": best_of(lambda: c.conv2d_backward_naive(dout, slow_cache), 1, False),
-        "fast_fwd": best_of(lambda: c.conv2d_forward(x, w, b, stride=2, pad=1), 15),
-        "fast_bwd": best_of(lambda: c.conv2d_backward(dout, fast_cache), 15),
+        "naive_bwd": best_of(lambda: c.conv2d_backward_naive(dout, cache), 1, False),
     }
+    for name, forward, backward in [("teach", c.conv2d_forward, c.conv2d_backward),
+                                    ("fast", c.conv2d_forward_fast, c.conv2d_backward_fast)]:
+        times[f"{name}_fwd"] = best_of(lambda f=forward: f(x, w, b, stride=2, pad=1), 15)
+        times[f"{name}_bwd"] = best_of(lambda g=backward: g(dout, cache), 15)
+    return times
 
 
 def run_side(name: str) -> dict | None:
@@ -184,37 +232,47 @@ def main() -> None:
         if t is not None:
             torch_runs.append(t)
     ours = merge(ours_runs)
+    tt = merge(torch_runs) if torch_runs else None
     print(f"numpy {ours['numpy']}, BLAS: {ours['blas']}")
     print(f"conv x ({N},{C},{H},{W}) w ({F},{C},{K},{K}) pad 1, float32; "
           f"{CONV_FLOPS / 1e9:.2f} GFLOP per conv-sized product")
     ms = lambda s: f"{s * 1e3:7.1f} ms"  # noqa: E731
-    print(f"  cnnlib conv2d forward   {ms(ours['conv_fwd'])}  "
-          f"{CONV_FLOPS / ours['conv_fwd'] / 1e9:6.1f} GFLOP/s")
-    print(f"  cnnlib conv2d backward  {ms(ours['conv_bwd'])}  "
-          f"{2 * CONV_FLOPS / ours['conv_bwd'] / 1e9:6.1f} GFLOP/s")
-    print(f"  cnnlib conv2d fwd+bwd   {ms(ours['conv_both'])}  "
-          f"{3 * CONV_FLOPS / ours['conv_both'] / 1e9:6.1f} GFLOP/s")
-    print(f"  cnnlib maxpool 2x2 forward {ms(ours['pool_fwd'])}, backward "
-          f"{ms(ours['pool_bwd'])}, fwd+bwd {ms(ours['pool_both'])}")
-    if not torch_runs:
+    rate = lambda products, s: f"{products * CONV_FLOPS / s / 1e9:6.1f} GFLOP/s"  # noqa: E731
+    print(f"  {'':28} {'forward':>18} {'backward':>18} {'fwd+bwd':>18}")
+    rows = [("cnnlib fast (fast_layers)", "fast"), ("cnnlib teaching (conv)", "teach")]
+    for label, key in rows:
+        print(f"  {label:28} {ms(ours[key + '_fwd'])} {rate(1, ours[key + '_fwd'])} "
+              f"{ms(ours[key + '_bwd'])} {rate(2, ours[key + '_bwd'])} "
+              f"{ms(ours[key + '_both'])} {rate(3, ours[key + '_both'])}")
+    if tt is None:
         print("torch not installed: skipping the PyTorch comparison "
               "(pip install torch==2.13.0 on the side to include it)")
     else:
-        tt = merge(torch_runs)
-        print(f"  torch {tt['torch']} conv2d forward {ms(tt['conv_fwd'])}  "
-              f"{CONV_FLOPS / tt['conv_fwd'] / 1e9:6.1f} GFLOP/s; fwd+bwd "
-              f"{ms(tt['conv_both'])}  {3 * CONV_FLOPS / tt['conv_both'] / 1e9:6.1f} GFLOP/s")
-        print(f"  torch maxpool 2x2 forward {ms(tt['pool_fwd'])}, fwd+bwd {ms(tt['pool_both'])}")
-        print(f"ratio cnnlib/torch (target: within 2x): conv fwd "
-              f"{ours['conv_fwd'] / tt['conv_fwd']:.2f}x, conv fwd+bwd "
-              f"{ours['conv_both'] / tt['conv_both']:.2f}x, maxpool fwd+bwd "
-              f"{ours['pool_both'] / tt['pool_both']:.2f}x")
+        print(f"  {'torch ' + tt['torch']:28} {ms(tt['conv_fwd'])} {rate(1, tt['conv_fwd'])} "
+              f"{'':>18} {ms(tt['conv_both'])} {rate(3, tt['conv_both'])}")
+        print(f"ratio to torch (target 1.0x): fast fwd {ours['fast_fwd'] / tt['conv_fwd']:.2f}x, "
+              f"fast fwd+bwd {ours['fast_both'] / tt['conv_both']:.2f}x; teaching fwd "
+              f"{ours['teach_fwd'] / tt['conv_fwd']:.2f}x, teaching fwd+bwd "
+              f"{ours['teach_both'] / tt['conv_both']:.2f}x")
+    gemms = ours["gemms"]
+    print(f"where the fast fwd+bwd goes: its three GEMMs alone {ms(gemms)} "
+          f"({gemms / ours['fast_both']:.0%}, {rate(3, gemms)}); copies, padding, col2im and "
+          f"thread hand-offs {ms(ours['fast_both'] - gemms)}")
+    cpu, cpu_gemms = ours["cpu_both"], ours["cpu_gemms"]
+    print(f"  in CPU time on 1 thread: fwd+bwd {ms(cpu)}, of which GEMMs {ms(cpu_gemms)} "
+          f"({cpu_gemms / cpu:.0%}, {rate(3, cpu_gemms)}) and copies {ms(cpu - cpu_gemms)}"
+          + (f"; torch fwd+bwd {ms(tt['cpu_both'])} ({cpu / tt['cpu_both']:.2f}x)" if tt else ""))
+    print(f"maxpool 2x2 (fast): forward {ms(ours['pool_fwd'])}, backward "
+          f"{ms(ours['pool_bwd'])}, fwd+bwd {ms(ours['pool_both'])}"
+          + (f"; torch forward {ms(tt['pool_fwd'])}, fwd+bwd {ms(tt['pool_both'])}, ratio "
+             f"{ours['pool_both'] / tt['pool_both']:.2f}x" if tt else ""))
     naive = run_side("naive")
     print("CS231n shape x (100,3,31,31) w (25,3,3,3) stride 2 pad 1, float64:")
     for part in ("fwd", "bwd"):
-        slow, fast = naive[f"naive_{part}"], naive[f"fast_{part}"]
-        print(f"  {part}: naive {slow:6.2f} s, vectorized {fast * 1e3:6.2f} ms, "
-              f"speedup {slow / fast:,.0f}x")
+        slow = naive[f"naive_{part}"]
+        print(f"  {part}: loops {slow:6.2f} s, teaching {naive[f'teach_{part}'] * 1e3:6.2f} ms "
+              f"({slow / naive[f'teach_{part}']:,.0f}x), fast {naive[f'fast_{part}'] * 1e3:6.2f} "
+              f"ms ({slow / naive[f'fast_{part}']:,.0f}x)")
 
 
 if __name__ == "__main__":

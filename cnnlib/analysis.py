@@ -1,16 +1,17 @@
 """Parameter and memory accounting for CNNs: where the parameters live, where the memory goes.
 
-Lecture 000 lays AlexNet and VGG out layer by layer (output size, parameters, memory) and
-observes that most parameters sit in the fully connected layers while most of the memory
-(activations kept for the backward pass) goes to the early convolutions. Two independent
-ways to build that table:
+The lecture "Backward pass of a convolution layer" lays AlexNet and VGG out layer by layer
+(output size, parameters, memory) and observes that most parameters sit in the fully
+connected layers while most of the memory (activations kept for the backward pass) goes to
+the early convolutions. Two independent ways to build that table:
 
 - ``layer_table(input_shape, layers)`` (graded in 06_architectures): from a plain
   description of the layers, with the counting rules written out
   (conv: ``(k * k * C_in + 1) * F`` parameters; fc: ``(in + 1) * out``);
 - ``model_table(model, input_shape)``: from a real ``Sequential``, by running one example
   through it and counting the arrays its modules hold. It shares no code with
-  ``layer_table``, so each checks the other.
+  ``layer_table``, so each checks the other; it computes what ``layer_table`` is graded
+  for, so it is a solution region of a3_cnns too.
 
 ``format_table(rows)`` prints either kind of table, with float32 memory per example.
 """
@@ -105,6 +106,7 @@ def model_table(model: Any, input_shape: Sequence[int]) -> list[dict]:
         One dict per top-level layer with the keys of ``layer_table``: ``"layer"`` (the
         module's class name), ``"output_shape"``, ``"params"``, ``"activations"``.
     """
+    # BEGIN SOLUTION a3_cnns
     x = np.zeros((1, *(int(s) for s in input_shape)), dtype=np.float64)
     rows = []
     for layer in model.layers:
@@ -116,6 +118,7 @@ def model_table(model: Any, input_shape: Sequence[int]) -> list[dict]:
             "activations": int(x[0].size),
         })
     return rows
+    # END SOLUTION
 
 
 def format_table(rows: Sequence[dict]) -> str:

@@ -1,8 +1,9 @@
 """Scalar reverse-mode autodiff: ``Value`` nodes build a graph, ``backward`` walks it.
 
 Each operation computes its output and, right beside it, the local rule that sends the
-output's gradient back to its inputs (lecture 003: downstream = local * upstream). Gradients
-ACCUMULATE (``+=``): a node used twice receives the sum of both paths (the copy gate).
+output's gradient back to its inputs (lecture "Backpropagation from first principles":
+downstream = local * upstream). Gradients ACCUMULATE (``+=``): a node used twice receives
+the sum of both paths (the copy gate).
 """
 
 from __future__ import annotations
@@ -85,6 +86,21 @@ class Value:
         out._backward = _backward
         return out
         # END SOLUTION
+
+    def tanh(self) -> Value:
+        """tanh(self) as one gate; its local gradient 1 - tanh^2 reuses the output.
+
+        Given code, not a solution region: notebook 01 shows this gate as the worked
+        example of how every operation is written.
+        """
+        t = math.tanh(self.data)
+        out = Value(t, (self,), "tanh")
+
+        def _backward() -> None:
+            self.grad += (1 - t * t) * out.grad
+
+        out._backward = _backward
+        return out
 
     def sigmoid(self) -> Value:
         """1 / (1 + e ** -self) as one gate, with local gradient (1 - sigma) sigma."""

@@ -1,11 +1,11 @@
 """Two building blocks of modern CNNs as forward/backward function pairs.
 
-- The **residual block** of ResNet (lecture 000): two 3x3 convolutions whose result is
-  added to the block's own input before the last ReLU, ``out = relu(F(x) + x)``. The
-  identity path copies ``x`` forward, so backward it *adds* the upstream gradient to
-  whatever the convolutions send back: a path along which gradients reach early layers
-  undiminished.
-- The **Inception-style block** (lecture 000): 1x1, 3x3 and 5x5 convolutions side by side
+- The **residual block** of ResNet (lecture "Backward pass of a convolution layer"): two
+  3x3 convolutions whose result is added to the block's own input before the last ReLU,
+  ``out = relu(F(x) + x)``. The identity path copies ``x`` forward, so backward it *adds*
+  the upstream gradient to whatever the convolutions send back: a path along which
+  gradients reach early layers undiminished.
+- The **Inception-style block** (same lecture): 1x1, 3x3 and 5x5 convolutions side by side
   on the same input ("features at multiple scales"), padded to keep H x W, their ReLU
   outputs concatenated along the channels. ``x`` feeds three branches, so backward its
   gradient is the sum of the three.

@@ -2,7 +2,10 @@
 
 Each module's forward keeps what its backward needs; backward ADDS parameter gradients
 into ``Parameter.grad`` (so shared use accumulates) and returns dx. The arithmetic lives in
-the functional layers; modules only wire it up.
+the functional layers (the fast versions, ``cnnlib.fast_layers``, for convolution and
+pooling); modules only wire it up. A module also describes its geometry: ``window`` (how a
+convolution or pooling layer slides, None for the others) and ``flattens`` (whether the
+spatial layout ends there), which receptive-field code reads instead of class names.
 """
 
 from __future__ import annotations
@@ -19,10 +22,17 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
-from .conv import _pair, conv2d_backward, conv2d_forward
 from .dense import affine_backward, affine_forward
+from .fast_layers import (
+    avgpool2d_backward_fast,
+    avgpool2d_forward_fast,
+    conv2d_backward_fast,
+    conv2d_forward_fast,
+    maxpool2d_backward_fast,
+    maxpool2d_forward_fast,
+)
 from .init import as_rng, he_init
-from .pooling import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+from .shapes import Pair, Window, pair
 
 __all__ = [
     "AvgPool2d",
@@ -34,6 +44,7 @@ __all__ = [
     "Module",
     "Parallel",
     "Parameter",
+    "Pool2d",
     "ReLU",
     "Residual",
     "Sequential",
@@ -57,6 +68,15 @@ class Module:
     """Base class: parameters are attributes holding Parameters, children are Modules."""
 
     training: bool = True
+    #: True when the spatial layout ends here (Flatten, Linear): past this module a unit
+    #: has no receptive field smaller than the whole input.
+    flattens: bool = False
+
+    @property
+    def window(self) -> Window | None:
+        """How this layer slides over its input (kernel, stride, padding), or None for a
+        layer that maps each position to itself (activations, dropout) or a container."""
+        return None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The output for a batch x; keeps on self what ``backward`` needs."""
@@ -133,6 +153,8 @@ class Module:
 class Linear(Module):
     """out (N, out_features) = x.reshape(N, -1) @ weight + bias; weight (in, out)."""
 
+    flattens = True
+
     def __init__(self, in_features: int, out_features: int, *,
                  rng: np.random.Generator | int | None = None, dtype=np.float64) -> None:
         self.weight = Parameter(he_init((in_features, out_features), in_features, rng, dtype))
@@ -155,23 +177,28 @@ class Linear(Module):
 class Conv2d(Module):
     """Cross-correlation layer; weight (F, C, KH, KW), bias (F,); NCHW in and out."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
-                 *, stride: int | tuple[int, int] = 1, pad: int | tuple[int, int] = 0,
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Pair,
+                 *, stride: Pair = 1, pad: Pair = 0,
                  rng: np.random.Generator | int | None = None, dtype=np.float64) -> None:
-        kh, kw = _pair(kernel_size, "kernel_size")
+        kh, kw = pair(kernel_size, "kernel_size")
         fan_in = in_channels * kh * kw
         self.weight = Parameter(he_init((out_channels, in_channels, kh, kw), fan_in, rng, dtype))
         self.bias = Parameter(np.zeros(out_channels, dtype=dtype))
         self.stride, self.pad = stride, pad
 
+    @property
+    def window(self) -> Window:
+        kh, kw = self.weight.data.shape[2:]
+        return Window((kh, kw), pair(self.stride, "stride"), pair(self.pad, "pad"))
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        out, self._cache = conv2d_forward(
+        out, self._cache = conv2d_forward_fast(
             x, self.weight.data, self.bias.data, stride=self.stride, pad=self.pad
         )
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dw, db = conv2d_backward(dout, self._cache)
+        dx, dw, db = conv2d_backward_fast(dout, self._cache)
         self.weight.grad += dw
         self.bias.grad += db
         return dx
@@ -181,39 +208,56 @@ class Conv2d(Module):
         return f"Conv2d({c}, {f}, kernel_size={(kh, kw)}, stride={self.stride}, pad={self.pad})"
 
 
-class MaxPool2d(Module):
+class Pool2d(Module):
+    """Base of the pooling modules: a window slid over each channel, no parameters.
+
+    Subclasses name their forward and backward functions; the stride defaults to the
+    kernel size (windows that tile the input).
+    """
+
+    def __init__(self, kernel_size: Pair, stride: Pair | None = None) -> None:
+        self.kernel_size, self.stride = kernel_size, stride
+
+    @staticmethod
+    def _forward(x: np.ndarray, kernel_size: Pair, stride: Pair | None) -> tuple:
+        raise NotImplementedError
+
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def window(self) -> Window:
+        kernel = pair(self.kernel_size, "kernel_size")
+        stride = kernel if self.stride is None else pair(self.stride, "stride")
+        return Window(kernel, stride)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out, self._cache = self._forward(x, self.kernel_size, self.stride)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return self._backward(dout, self._cache)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.kernel_size}, stride={self.stride})"
+
+
+class MaxPool2d(Pool2d):
     """Max over each window; (N, C, H, W) -> (N, C, Ho, Wo); stride defaults to the kernel.
 
     The gradient goes to the first maximum of a window (row-major) when there are ties.
     """
 
-    def __init__(self, kernel_size: int | tuple[int, int],
-                 stride: int | tuple[int, int] | None = None) -> None:
-        self.kernel_size, self.stride = kernel_size, stride
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        out, self._cache = maxpool2d_forward(x, self.kernel_size, self.stride)
-        return out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return maxpool2d_backward(dout, self._cache)
-
-    def __repr__(self) -> str:
-        return f"MaxPool2d({self.kernel_size}, stride={self.stride})"
+    _forward = staticmethod(maxpool2d_forward_fast)
+    _backward = staticmethod(maxpool2d_backward_fast)
 
 
-class AvgPool2d(MaxPool2d):
+class AvgPool2d(Pool2d):
     """Mean over each window; (N, C, H, W) -> (N, C, Ho, Wo); the gradient is spread evenly."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        out, self._cache = avgpool2d_forward(x, self.kernel_size, self.stride)
-        return out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return avgpool2d_backward(dout, self._cache)
-
-    def __repr__(self) -> str:
-        return f"AvgPool2d({self.kernel_size}, stride={self.stride})"
+    _forward = staticmethod(avgpool2d_forward_fast)
+    _backward = staticmethod(avgpool2d_backward_fast)
 
 
 class ReLU(Module):
@@ -251,6 +295,8 @@ class Tanh(Module):
 
 class Flatten(Module):
     """(N, d1, ..., dk) -> (N, d1 * ... * dk)."""
+
+    flattens = True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._shape = x.shape

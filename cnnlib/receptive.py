@@ -2,7 +2,8 @@
 
 A unit of a convolution or pooling layer with kernel ``k`` looks at ``k`` neighbouring
 units of the layer below; each of those looks at its own window one layer further down,
-and so on back to the image (lecture 000, "Simple Convolutional Neural Networks"). Along
+and so on back to the image (lecture "Backward pass of a convolution layer", section
+"Simple Convolutional Neural Networks"). Along
 one spatial axis the input region of one unit of the last layer is a run of
 
     r_L = 1 + sum_l (k_l - 1) * prod_{i<l} s_i
@@ -17,20 +18,20 @@ Three entry points, deliberately independent so each can check the others:
   r <- (r - 1) * s + k from the last layer to the first;
 - ``receptive_field_table(layers)``: the forward recurrence layer by layer (r and jump
   after each layer), for tables and pictures of the growth;
-- ``receptive_field_of(model)``: the same for a ``Sequential`` of modules, reading kernel
-  and stride from its Conv2d / MaxPool2d / AvgPool2d layers.
+- ``receptive_field_of(model)``: the same for a model, asking each module for its
+  ``window`` (kernel and stride) and walking containers by their structure.
+
+All three compute what ``receptive_field`` is graded for, so all three are solution regions
+of a3_cnns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
+
+from .modules import Module, Parallel, Residual, Sequential
 
 __all__ = ["receptive_field", "receptive_field_of", "receptive_field_table"]
-
-# Module class names whose (kernel, stride) change the receptive field. Matched by name so
-# that this file does not import cnnlib.modules (and so works on any look-alike module).
-_WINDOWED = ("Conv2d", "MaxPool2d", "AvgPool2d")
 
 
 def receptive_field(layers: Sequence[tuple[int, int]]) -> int:
@@ -73,6 +74,7 @@ def receptive_field_table(layers: Sequence[tuple[int, int]]) -> list[dict[str, i
         ``"stride"``, ``"jump"`` (input pixels between neighbouring units of this layer's
         output) and ``"receptive_field"`` (side of the input region one of its units sees).
     """
+    # BEGIN SOLUTION a3_cnns
     rows: list[dict[str, int]] = []
     rf, jump = 1, 1
     for index, (kernel, stride) in enumerate(layers, start=1):
@@ -82,73 +84,60 @@ def receptive_field_table(layers: Sequence[tuple[int, int]]) -> list[dict[str, i
         rows.append({"layer": index, "kernel": kernel, "stride": stride,
                      "jump": jump, "receptive_field": rf})
     return rows
+    # END SOLUTION
 
 
-def receptive_field_of(model: Any, axis: int = 0) -> int:
-    """Receptive field of one output unit of ``model`` (a Sequential of cnnlib modules).
+def receptive_field_of(model: Module, axis: int = 0) -> int:
+    """Receptive field of one output unit of ``model``, a module or container of modules.
 
-    Conv2d, MaxPool2d and AvgPool2d widen the window; elementwise layers (ReLU, Dropout,
-    ...) do not. A nested Sequential is walked in order, a Residual counts its body (the
-    skip path sees less), and a Parallel counts its widest branch. Anything after a
-    Flatten or Linear sees the whole input, so walking stops there.
+    A module with a ``window`` (Conv2d, MaxPool2d, AvgPool2d) widens the field; modules
+    without one (ReLU, Dropout, ...) do not. A Sequential is walked in order, a Residual
+    counts its body (the skip path sees less), a Parallel its widest branch. Walking stops
+    at the first module that ``flattens`` (Flatten, Linear): past it a unit sees the
+    whole input.
 
     Args:
-        model: a Sequential (anything with ``.layers``) or a single module.
+        model: a module; usually a Sequential.
         axis: 0 for the height, 1 for the width (they differ only for non-square kernels
             or strides).
 
     Returns:
         The side of the input region, in pixels, along ``axis``.
     """
+    # BEGIN SOLUTION a3_cnns
     if axis not in (0, 1):
         raise ValueError(f"axis must be 0 (height) or 1 (width), got {axis}")
-    rf, _ = _walk(model, 1, 1, axis)
+    rf, _, _ = _walk(model, 1, 1, axis)
     return rf
+    # END SOLUTION
 
 
-def _walk(module: Any, rf: int, jump: int, axis: int) -> tuple[int, int]:
-    """(rf, jump) after ``module``, given them before it."""
-    name = type(module).__name__
-    if name in _WINDOWED:
-        kernel, stride = _kernel_stride(module, axis)
-        return rf + (kernel - 1) * jump, jump * stride
-    if name == "Residual":
-        return _walk(module.body, rf, jump, axis)
-    if name == "Parallel":
-        ends = [_walk(branch, rf, jump, axis) for branch in module.branches]
-        return max(end[0] for end in ends), ends[0][1]
-    if hasattr(module, "layers"):  # Sequential and look-alikes
+def _walk(module: Module, rf: int, jump: int, axis: int) -> tuple[int, int, bool]:
+    """(rf, jump, flattened) after ``module``, given rf and jump before it."""
+    # BEGIN SOLUTION a3_cnns
+    if module.flattens:
+        return rf, jump, True
+    if isinstance(module, Sequential):
         for layer in module.layers:
-            if type(layer).__name__ in ("Flatten", "Linear"):
-                break
-            rf, jump = _walk(layer, rf, jump, axis)
-        return rf, jump
-    return rf, jump  # elementwise: ReLU, Sigmoid, Tanh, Dropout
+            rf, jump, flattened = _walk(layer, rf, jump, axis)
+            if flattened:
+                return rf, jump, True
+        return rf, jump, False
+    if isinstance(module, Residual):
+        return _walk(module.body, rf, jump, axis)
+    if isinstance(module, Parallel):
+        ends = [_walk(branch, rf, jump, axis) for branch in module.branches]
+        return max(end[0] for end in ends), ends[0][1], any(end[2] for end in ends)
+    window = module.window
+    if window is None:  # elementwise: each position maps to itself
+        return rf, jump, False
+    kernel, stride = _check(window.kernel[axis], window.stride[axis])
+    return rf + (kernel - 1) * jump, jump * stride, False
+    # END SOLUTION
 
 
-def _kernel_stride(module: Any, axis: int) -> tuple[int, int]:
-    """(kernel, stride) of a windowed module along ``axis``.
-
-    Conv2d's kernel is read from its weight, (F, C, KH, KW), which every Conv2d has;
-    pooling layers keep ``kernel_size`` (stride None meaning "same as the kernel").
-    """
-    if type(module).__name__ == "Conv2d":
-        kernel = module.weight.data.shape[2 + axis]
-    else:
-        kernel = _pick(module.kernel_size, axis)
-    stride = getattr(module, "stride", 1)
-    stride = kernel if stride is None else _pick(stride, axis)
-    return _check(kernel, stride)
-
-
-def _pick(value: int | Iterable[int], axis: int) -> int:
-    """An int, or the ``axis`` entry of an (h, w) pair."""
-    if isinstance(value, int):
-        return value
-    return int(list(value)[axis])
-
-
-def _check(kernel: Any, stride: Any) -> tuple[int, int]:
+def _check(kernel: object, stride: object) -> tuple[int, int]:
+    """(kernel, stride) as ints, refusing values below 1."""
     kernel, stride = int(kernel), int(stride)
     if kernel < 1 or stride < 1:
         raise ValueError(f"kernel and stride must be >= 1, got ({kernel}, {stride})")

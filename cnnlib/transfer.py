@@ -1,9 +1,10 @@
-"""Transfer learning (lectures 000 and 003): reuse a network trained on a large dataset.
+"""Transfer learning (lectures "Backward pass of a convolution layer" and
+"Backpropagation from first principles"): reuse a network trained on a large dataset.
 
 Train on a big source dataset, initialise the target network with those weights, then
 either **finetune** (update all parameters) or **freeze** the feature layers and update
 only the last one(s). Which to do depends on how much target data there is and how
-similar it is to the source: lecture 003's two-by-two table, ``transfer_strategy``.
+similar it is to the source: the lecture's two-by-two table, ``transfer_strategy``.
 ``finetune_step`` is the SGD update with a set of frozen parameter names.
 """
 
@@ -15,7 +16,7 @@ import numpy as np
 
 __all__ = ["STRATEGIES", "finetune_step", "transfer_strategy"]
 
-#: The four answers of lecture 003's table, in reading order.
+#: The four answers of the lecture's table, in reading order.
 STRATEGIES = (
     "linear_classifier_on_top",  # very little data, similar dataset
     "finetune_few_layers",  # quite a lot of data, similar dataset
@@ -25,7 +26,7 @@ STRATEGIES = (
 
 
 def transfer_strategy(data_size: str, similarity: str) -> str:
-    """Lecture 003's transfer-learning table.
+    """The transfer-learning table of "Backpropagation from first principles".
 
     Args:
         data_size: ``"little"`` (10s to 100s of examples) or ``"lots"`` (100s to 1000s).

@@ -1,4 +1,6 @@
-"""Choosing hyperparameters (lecture 003): grid search, random search, learning curves.
+"""Choosing hyperparameters: grid search, random search, learning curves.
+
+From the lecture "Backpropagation from first principles":
 
 - ``grid_configs(space)``: every combination of a few values per hyperparameter
   ("evaluate all possible choices on this hyperparameter grid");

@@ -1,19 +1,20 @@
 """Value: every operation's local rule against a centred difference, and the graph walk.
 
 The derivatives are checked numerically (never against values the code produced) and, for
-the patterns of lecture 003, against what calculus says by hand.
+the patterns of "Backpropagation from first principles", against calculus by hand.
 """
 
 import math
 import sys
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnnlib import Value
+from cnnlib import Value, add_mul_graph, sigmoid_neuron
 
-pytestmark = pytest.mark.a1_backprop
+pytestmark = pytest.mark.nb01_computational_graphs
 
 
 def _centred(f, x: float, h: float = 1e-6) -> float:
@@ -36,9 +37,12 @@ UNARY = {
     "pow_half": lambda v: (v * v + 1) ** 0.5,
     "pow_neg": lambda v: v**-2,
     "exp": lambda v: v.exp(),
+    "tanh": lambda v: v.tanh(),
+    "tanh_of_expr": lambda v: (v * v - 1).tanh() * v,
     "sigmoid": lambda v: v.sigmoid(),
     "relu": lambda v: v.relu(),
     "max_const": lambda v: v.max(0.25),
+    "max_expr": lambda v: v.max(v * 2 - 1),
     "self_mul": lambda v: v * v,  # the same node on both inputs
     "self_div": lambda v: (v + 3) / (v * v + 1),
 }
@@ -63,6 +67,7 @@ def test_forward_values_are_the_plain_arithmetic(x):
     assert v.exp().data == pytest.approx(math.exp(x))
     assert v.sigmoid().data == pytest.approx(1 / (1 + math.exp(-x)))
     assert v.relu().data == max(x, 0.0) and (-v).data == -x
+    assert v.tanh().data == pytest.approx(math.tanh(x))
 
 
 def test_two_input_operations_send_each_input_its_partial_derivative():
@@ -187,3 +192,28 @@ def test_random_polynomial_graphs_match_centred_differences(x0, y0, z0):
 
         base = (x0, y0, z0)[i]
         assert node.grad == pytest.approx(_centred(along, base), rel=1e-5, abs=1e-6)
+
+
+def test_tanh_saturates_without_overflow_and_its_gradient_vanishes():
+    for x, expected in [(-400.0, -1.0), (400.0, 1.0)]:
+        v = Value(x)
+        out = v.tanh()
+        out.backward()
+        assert out.data == expected and v.grad == 0.0
+
+
+@pytest.mark.parametrize("x,y,z", [(1.0, 2.0, 3.0), (-0.5, 4.0, 0.0), (7.0, -7.0, 2.5)])
+def test_add_mul_graph_away_from_the_lecture_point(x, y, z):
+    # df/dx = df/dy = z (add distributes the mul's swapped input), df/dz = x + y.
+    assert add_mul_graph(x, y, z) == pytest.approx(((x + y) * z, z, z, x + y))
+
+
+def test_sigmoid_neuron_accepts_arrays_and_matches_the_closed_form():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        w, x = rng.standard_normal(3), rng.standard_normal(2)
+        f, dw, dx = sigmoid_neuron(w, x)
+        s = 1 / (1 + math.exp(-(w[0] * x[0] + w[1] * x[1] + w[2])))
+        assert f == pytest.approx(s)
+        np.testing.assert_allclose(dw, s * (1 - s) * np.array([x[0], x[1], 1.0]))
+        np.testing.assert_allclose(dx, s * (1 - s) * w[:2])

@@ -9,7 +9,7 @@ import pytest
 
 from cnnlib import numerical_gradient, rel_error
 
-pytestmark = pytest.mark.a1_backprop
+pytestmark = pytest.mark.nb02_vector_backprop
 
 
 def test_gradient_of_a_sum_of_squares_is_twice_x():

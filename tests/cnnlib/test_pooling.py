@@ -1,13 +1,15 @@
-"""Max and average pooling: values, gradients, the tie rule, dtypes, errors, invariance."""
+"""cnnlib.pooling, the teaching pooling: values, gradients, the tie rule, dtypes, errors,
+invariance, and PyTorch's shape rules."""
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import pool_problems
 
 import cnnlib as c
 
-pytestmark = pytest.mark.a2_convolution
+pytestmark = pytest.mark.nb04_pooling
 
 TOL = 1e-7
 
@@ -146,7 +148,7 @@ def test_maxpool_output_unchanged_by_a_shift_inside_the_window(seed, k, data):
 def test_maxpool_gradient_goes_where_a_loop_finds_the_first_maximum(x_shape, kernel, stride):
     rng = np.random.default_rng(4)
     x = rng.integers(0, 3, x_shape).astype(float)  # few values: ties in most windows
-    x[0, 0, :2, :2] = np.nan  # a window with NaNs matches no maximum: offset 0 by the rule
+    x[0, 0, 1, 1] = np.nan  # a NaN is the maximum of its window, as in np.argmax
     out, cache = c.maxpool2d_forward(x, kernel, stride)
     dout = rng.integers(1, 9, out.shape).astype(float)
     kh, kw = kernel if isinstance(kernel, tuple) else (kernel,) * 2
@@ -155,7 +157,20 @@ def test_maxpool_gradient_goes_where_a_loop_finds_the_first_maximum(x_shape, ker
     expected = np.zeros_like(x)
     for n, ch, r, s in np.ndindex(out.shape):
         window = x[n, ch, r * sh:r * sh + kh, s * sw:s * sw + kw]
-        hits = [(a, b) for a in range(kh) for b in range(kw) if window[a, b] == out[n, ch, r, s]]
-        a, b = hits[0] if hits else (0, 0)
+        hits = [(a, b) for a in range(kh) for b in range(kw)
+                if window[a, b] == out[n, ch, r, s] or np.isnan(window[a, b])]
+        a, b = hits[0]
         expected[n, ch, r * sh + a, s * sw + b] += dout[n, ch, r, s]
     np.testing.assert_array_equal(c.maxpool2d_backward(dout, cache), expected)
+
+
+@given(pool_problems())
+def test_max_and_average_pool_equal_torch_including_remainders(problem):
+    torch = pytest.importorskip("torch", reason="torch is not installed (optional)")
+    p = problem
+    functional = torch.nn.functional
+    for ours, theirs in [(c.maxpool2d_forward, functional.max_pool2d),
+                         (c.avgpool2d_forward, functional.avg_pool2d)]:
+        out, _ = ours(p.x, p.kernel_size, p.stride)
+        expected = theirs(torch.tensor(p.x), p.kernel_size, p.stride)  # ceil_mode=False
+        np.testing.assert_allclose(out, expected.numpy(), rtol=1e-12)

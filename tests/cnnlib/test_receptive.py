@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
+from strategies import layer_lists
 
 import cnnlib
 from cnnlib import receptive_field, receptive_field_of, receptive_field_table
 
-pytestmark = pytest.mark.a3_cnns
+pytestmark = pytest.mark.nb05_training_a_cnn
 
 # Published receptive fields (Araujo, Norris & Sim, "Computing Receptive Fields of
-# Convolutional Neural Networks", Distill 2019, the reading of lecture 003).
+# Convolutional Neural Networks", Distill 2019).
 ALEXNET = [(11, 4), (3, 2), (5, 1), (3, 2), (3, 1), (3, 1), (3, 1), (3, 2)]
 VGG16 = [(3, 1), (3, 1), (2, 2)] * 2 + [(3, 1), (3, 1), (3, 1), (2, 2)] * 3
 # LeNet-5: C1 5x5, S2 2x2/2, C3 5x5, S4 2x2/2, C5 5x5 -> C5 sees its whole 32x32 input.
@@ -32,11 +32,9 @@ def brute_force(layers):
     return max(seen) - min(seen) + 1
 
 
-layer_lists = st.lists(st.tuples(st.integers(1, 7), st.integers(1, 4)), max_size=8)
-
-
 def test_stacked_3x3_convolutions_grow_by_two_per_layer():
-    # Lecture 000: each unit sees a small window of the layer below, which sees its own...
+    # "Backward pass of a convolution layer": each unit sees a small window of the layer
+    # below, which sees its own...
     assert [receptive_field([(3, 1)] * depth) for depth in range(5)] == [1, 3, 5, 7, 9]
 
 
@@ -89,18 +87,16 @@ def test_table_rows_are_the_receptive_fields_of_each_prefix(layers):
         assert row["jump"] == int(np.prod([s for _, s in layers[:depth]]))
 
 
-def test_given_helpers_do_not_call_the_graded_function(monkeypatch):
-    # In the student edition receptive_field raises until written; the given helpers
-    # must keep working there.
-    def stub(layers):
-        raise NotImplementedError
+def test_receptive_field_of_asks_each_module_for_its_window():
+    class Blur(cnnlib.Module):  # no cnnlib class: only its window says what it does
+        window = cnnlib.shapes.Window((5, 1), (1, 1))
 
-    monkeypatch.setattr(cnnlib.receptive, "receptive_field", stub)
-    monkeypatch.setattr(cnnlib, "receptive_field", stub)
-    assert receptive_field_table([(3, 1), (2, 2), (3, 1)])[-1]["receptive_field"] == 8
-    model = cnnlib.Sequential(cnnlib.Conv2d(1, 2, 3, rng=0), cnnlib.MaxPool2d(2),
-                              cnnlib.Conv2d(2, 2, 3, rng=1))
-    assert receptive_field_of(model) == 8
+        def forward(self, x):
+            return x
+
+    model = cnnlib.Sequential(cnnlib.Conv2d(1, 1, 3, rng=0), Blur(), cnnlib.ReLU())
+    assert receptive_field_of(model, axis=0) == 3 + 4
+    assert receptive_field_of(model, axis=1) == 3
 
 
 def _support_of_one_unit(model, shape):

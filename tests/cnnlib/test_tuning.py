@@ -1,4 +1,4 @@
-"""Grid and random search, learning-curve diagnosis, the transfer table, frozen SGD (07)."""
+"""cnnlib.tuning: grid and random search, learning-curve diagnosis."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ from hypothesis import strategies as st
 
 from cnnlib import (
     diagnose_curves,
-    finetune_step,
     grid_configs,
     random_configs,
-    transfer_strategy,
 )
 
-pytestmark = pytest.mark.a3_cnns
+pytestmark = pytest.mark.nb07_tuning_and_transfer
 
 
 def test_grid_of_the_lecture_is_four_by_four_last_key_fastest():
@@ -88,33 +86,3 @@ def test_diagnose_curves_gap_is_strict_and_thresholds_are_used():
     assert diagnose_curves([0.75], [0.624], low=0.5, gap=0.125) == "overfitting"
     assert diagnose_curves(np.array([0.75]), np.array([0.7]), low=0.9) == "underfitting"
 
-
-def test_transfer_table_of_lecture_003():
-    assert transfer_strategy("little", "similar") == "linear_classifier_on_top"
-    assert transfer_strategy("lots", "similar") == "finetune_few_layers"
-    assert transfer_strategy("little", "different") == "linear_classifier_from_earlier_layers"
-    assert transfer_strategy("lots", "different") == "finetune_many_layers"
-    with pytest.raises(ValueError):
-        transfer_strategy("some", "similar")
-
-
-def test_finetune_step_updates_only_trainable_and_copies():
-    rng = np.random.default_rng(0)
-    params = {"0.weight": rng.normal(size=(2, 3)), "0.bias": rng.normal(size=2),
-              "2.weight": rng.normal(size=(3, 4))}
-    grads = {k: rng.normal(size=v.shape) for k, v in params.items()}
-    before = {k: v.copy() for k, v in params.items()}
-    grads_before = {k: v.copy() for k, v in grads.items()}
-    new = finetune_step(params, grads, 0.5, frozen=("0.weight", "0.bias"))
-    assert list(new) == list(params)
-    np.testing.assert_array_equal(new["0.weight"], before["0.weight"])
-    assert new["0.weight"] is not params["0.weight"], "frozen values must be copies"
-    np.testing.assert_allclose(new["2.weight"], before["2.weight"] - 0.5 * grads["2.weight"])
-    for k in params:
-        np.testing.assert_array_equal(params[k], before[k])
-        np.testing.assert_array_equal(grads[k], grads_before[k])
-    everything = finetune_step(params, grads, 0.1)
-    for k in params:
-        np.testing.assert_allclose(everything[k], before[k] - 0.1 * grads[k])
-    with pytest.raises(KeyError):
-        finetune_step(params, grads, 0.1, frozen=("1.weight",))
