@@ -134,44 +134,57 @@ def describe(error: BaseException) -> dict:
     return {"type": type(error).__name__, "message": f"{error}"[:2000], "where": where}
 
 
+def _target(request: dict, namespace: dict):
+    """What an operation acts on: a handle's object, or a name of the notebook."""
+    op = request["op"]
+    if request.get("handle") is not None:
+        return from_handle(request["handle"])
+    if op in ("call", "get"):
+        name = request["name"]
+        if name not in namespace:
+            kind = "function" if op == "call" else "name"
+            raise LookupError(f"{kind} {name} not found in your notebook (renamed?)")
+        return namespace[name]
+    return None
+
+
+def run_cell(source: str, number: int, namespace: dict) -> None:
+    """Run a cell's code as the notebook would, named after its cell for error messages."""
+    name = f"<cell {int(number)}>"
+    CELLS[name] = source.splitlines()
+    exec(compile(source, name, "exec"), namespace)
+
+
+def perform(request: dict, arrays: list, namespace: dict):
+    """The result of one operation of the grader's."""
+    op = request["op"]
+    target = _target(request, namespace)
+    if op == "getattr":
+        return getattr(target, request["name"])
+    if op == "call":
+        args = wire.decode(request.get("args", []), arrays, from_handle)
+        kwargs = wire.decode(request.get("kwargs", {}), arrays, from_handle)
+        return target(*args, **kwargs)
+    if op == "get":
+        return target
+    if op == "release":
+        HANDLES.pop(request["key"], None)
+        return None
+    if op == "exec":  # one of the notebook's own visible test cells
+        return run_cell(request["source"], request["cell"], namespace)
+    raise ValueError(f"unknown operation {op!r}")
+
+
 def serve(namespace: dict, read_fd: int, write_fd: int) -> None:
     while True:
         try:
             request, arrays = wire.receive(read_fd)
         except EOFError:
             return
+        out_arrays: list = []
         try:
-            args = wire.decode(request.get("args", []), arrays, from_handle)
-            kwargs = wire.decode(request.get("kwargs", {}), arrays, from_handle)
-            op = request["op"]
-            if request.get("handle") is not None:
-                target = from_handle(request["handle"])
-            elif op in ("call", "get"):
-                name = request["name"]
-                if name not in namespace:
-                    kind = "function" if op == "call" else "name"
-                    raise LookupError(f"{kind} {name} not found in your notebook (renamed?)")
-                target = namespace[name]
-            else:
-                target = None
-            if op == "getattr":
-                result = getattr(target, request["name"])
-            elif op == "call":
-                result = target(*args, **kwargs)
-            elif op == "get":
-                result = target
-            elif op == "release":
-                HANDLES.pop(request["key"], None)
-                result = None
-            elif op == "exec":  # one of the notebook's own visible test cells
-                name = f"<cell {int(request['cell'])}>"
-                CELLS[name] = request["source"].splitlines()
-                exec(compile(request["source"], name, "exec"), namespace)
-                result = None
-            else:
-                raise ValueError(f"unknown operation {op!r}")
-            out_arrays: list = []
-            reply = {"ok": True, "value": encode_result(result, out_arrays)}
+            reply = {"ok": True,
+                     "value": encode_result(perform(request, arrays, namespace), out_arrays)}
         except BaseException as error:  # noqa: BLE001 - everything the student raises
             if isinstance(error, SystemExit):
                 os._exit(3)
@@ -189,9 +202,7 @@ def main() -> None:
         cells = json.load(handle)
     try:
         for cell in cells:  # like "run all": stop at the first cell that fails
-            name = f"<cell {int(cell['cell'])}>"
-            CELLS[name] = cell["source"].splitlines()
-            exec(compile(cell["source"], name, "exec"), namespace)
+            run_cell(cell["source"], cell["cell"], namespace)
     except BaseException as error:  # noqa: BLE001
         if isinstance(error, SystemExit):
             os._exit(3)

@@ -140,172 +140,200 @@ def _say(text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        return _run(args)
+        return GradingRun(args).run()
     except (LayoutError, UsageError) as error:
         _say(str(error))
         return 2
 
 
-def _run(args: argparse.Namespace) -> int:
-    course = find_course_dir(args.course_dir)
-    if args.assignment not in assignment_names(course):
-        raise UsageError(f"unknown assignment {args.assignment!r}; the course has: "
-                         f"{', '.join(assignment_names(course))}")
-    submitted = args.submitted
-    if not submitted.is_dir():
-        raise UsageError(f"no such directory: {submitted}")
-    notebooks = [p.stem for p in source_notebooks(course, args.assignment)]
-    sources = load_sources(course, args.assignment, notebooks)
-    students = check_requested(args.student,
-                               find_students(submitted, args.assignment, notebooks))
-    try:
-        policy_due = parse_time(args.due) if args.due else None
-        late_text = args.late_penalty
-        LatePolicy.parse(None, late_text)
-    except (ValueError, OverflowError) as error:
-        raise UsageError(str(error)) from None
-    limits = Limits(cpu_seconds=args.cpu_seconds, memory_mb=args.memory_mb,
-                    call_seconds=args.timeout_call, load_seconds=args.timeout_load,
-                    notebook_seconds=args.timeout_notebook)
-    warn_if_fallback()
-    if not args.quiet:
-        print(f"grading {len(students)} submission(s) of {args.assignment} with "
-              f"{args.workers} worker(s); sandbox: {isolation()}", file=sys.stderr)
-    gradebook_path = args.gradebook or course / "gradebook.db"
-    feedback_dir = args.feedback or course / "feedback"
-    autograded_dir = args.autograded or gradebook_path.parent / "autograded"
-    cache_dir = Path(f"{gradebook_path}.cache") / args.assignment
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(cache_dir.parent, 0o700)
-    seed = choose_seed(args.seed, cache_dir / "seed")
-    _write_private(cache_dir / "seed", f"{seed}\n")
+class _Gradebook:
+    """The nbgrader gradebook, opened in a thread while the workers grade (importing
+    nbgrader and SQLAlchemy takes seconds); ``get`` waits for it."""
 
-    # Opening an nbgrader gradebook takes seconds (importing nbgrader and SQLAlchemy): do
-    # it while the workers grade.
-    opened: dict = {}
+    def __init__(self, open_it) -> None:
+        self._opened: dict = {}
+        self._open = open_it
+        self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def open_gradebook() -> None:
+    def _run(self) -> None:
         try:
-            opened["writer"] = (NoGradebook() if args.no_gradebook else
-                                GradebookWriter(gradebook_path, args.assignment, sources,
-                                                duedate=policy_due))
+            self._opened["writer"] = self._open()
         except Exception as error:  # noqa: BLE001 - re-raised in the main thread
-            opened["error"] = error
+            self._opened["error"] = error
 
-    opener = threading.Thread(target=open_gradebook, daemon=True)
+    def start(self) -> None:
+        if not self.thread.is_alive() and not self._opened:
+            self.thread.start()
 
-    def gradebook() -> GradebookWriter | NoGradebook:
-        if not opener.is_alive() and not opened:
-            opener.start()
-        opener.join()
-        if "error" in opened:
-            raise opened["error"]
-        return opened["writer"]
+    def settle(self) -> None:
+        """Before a replacement worker is forked: no thread of ours may be running."""
+        if self.thread.is_alive():
+            self.thread.join()
 
-    def no_thread_running() -> None:
-        """Before a replacement worker is forked: the opener thread must be done."""
-        if opener.is_alive():
-            opener.join()
+    def get(self) -> GradebookWriter | NoGradebook:
+        self.start()
+        self.thread.join()
+        if "error" in self._opened:
+            raise self._opened["error"]
+        return self._opened["writer"]
 
-    policies: list[LatePolicy] = []
 
-    def record(job: Job, result: StudentResult) -> None:
-        """Gradebook (which reads back manual scores), lateness, feedback, autograded copy."""
-        writer = gradebook()
-        if not policies:
-            policies.append(LatePolicy.parse(policy_due or writer.duedate, late_text))
-        folder = submitted / job.student / args.assignment
-        when, stamp = submission_time(folder, [f.filename for f in job.files.values()])
-        policies[0].apply(result, when)
-        writer.record(result, timestamp=parse_time(stamp) if stamp else None, commit=False)
-        result.write_feedback(feedback_dir, args.assignment)
-        write_autograded(autograded_dir, job, stamp, result)
+class GradingRun:
+    """One `cnn-course grade`: find, build, grade (cache first), record, report."""
 
-    results: dict[str, StudentResult] = {}
-    recorded: set[str] = set()
-    start = time.perf_counter()
-    interrupted = False
-    with tempfile.TemporaryDirectory(prefix="cnn-course-lib-") as lib_root:
-        student_lib = Path(lib_root)
-        build_student_cnnlib(args.assignment, student_lib, course_dir=course)
-        os.chmod(lib_root, 0o755)
-        course_key = course_fingerprint(sources)
-        jobs = {s: Job(s, args.assignment, submitted, notebooks, sources, student_lib, limits,
-                       seed, course_key,
-                       match_notebooks(submitted / s / args.assignment, notebooks),
-                       course if args.visible_checks else None)
-                for s in students}
-        pending, keys = [], {}
-        for student, job in jobs.items():
-            keys[student] = key = fingerprint(job)
-            cached = cache_dir / f"{student}.json"
-            if not args.force and cached.is_file() and not cached.is_symlink():
-                try:
-                    entry = json.loads(cached.read_text())
-                    if entry.get("key") == key:
-                        results[student] = StudentResult.from_json(student, entry["result"])
-                        continue
-                except (ValueError, KeyError, TypeError):
-                    pass
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.course = find_course_dir(args.course_dir)
+        known = assignment_names(self.course)
+        if args.assignment not in known:
+            raise UsageError(f"unknown assignment {args.assignment!r}; the course has: "
+                             f"{', '.join(known)}")
+        if not args.submitted.is_dir():
+            raise UsageError(f"no such directory: {args.submitted}")
+        self.notebooks = [p.stem for p in source_notebooks(self.course, args.assignment)]
+        self.sources = load_sources(self.course, args.assignment, self.notebooks)
+        self.students = check_requested(
+            args.student, find_students(args.submitted, args.assignment, self.notebooks))
+        try:
+            self.due = parse_time(args.due) if args.due else None
+            LatePolicy.parse(None, args.late_penalty)
+        except (ValueError, OverflowError) as error:
+            raise UsageError(str(error)) from None
+        self.limits = Limits(cpu_seconds=args.cpu_seconds, memory_mb=args.memory_mb,
+                             call_seconds=args.timeout_call, load_seconds=args.timeout_load,
+                             notebook_seconds=args.timeout_notebook)
+        self.gradebook_path = args.gradebook or self.course / "gradebook.db"
+        self.feedback_dir = args.feedback or self.course / "feedback"
+        self.autograded_dir = args.autograded or self.gradebook_path.parent / "autograded"
+        self.cache_dir = Path(f"{self.gradebook_path}.cache") / args.assignment
+        self.gradebook = _Gradebook(lambda: NoGradebook() if args.no_gradebook else
+                                    GradebookWriter(self.gradebook_path, args.assignment,
+                                                    self.sources, duedate=self.due))
+        self.results: dict[str, StudentResult] = {}
+        self.recorded: set[str] = set()
+        self.policy: LatePolicy | None = None
+
+    # -- steps ----------------------------------------------------------------------------
+    def run(self) -> int:
+        args, start = self.args, time.perf_counter()
+        warn_if_fallback()
+        if not args.quiet:
+            print(f"grading {len(self.students)} submission(s) of {args.assignment} with "
+                  f"{args.workers} worker(s); sandbox: {isolation()}", file=sys.stderr)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.cache_dir.parent, 0o700)
+        self.seed = choose_seed(args.seed, self.cache_dir / "seed")
+        _write_private(self.cache_dir / "seed", f"{self.seed}\n")
+        with tempfile.TemporaryDirectory(prefix="cnn-course-lib-") as lib_root:
+            build_student_cnnlib(args.assignment, Path(lib_root), course_dir=self.course)
+            os.chmod(lib_root, 0o755)
+            self.jobs = self._jobs(Path(lib_root))
+            pending = self._from_cache()
+            interrupted = self._grade(pending)
+        for student, result in sorted(self.results.items()):  # cached: recorded again,
+            if student not in self.recorded:  # as manual scores and lateness may have moved
+                self._record(self.jobs[student], result)
+        self.gradebook.get().close()
+        self._write_report()
+        if interrupted:
+            print(f"interrupted: {len(self.results)} of {len(self.students)} submission(s) "
+                  "graded and recorded; run the same command again to grade the rest.",
+                  file=sys.stderr)
+            return 130
+        if not args.quiet and self.results:
+            self._summary(len(self.students) - len(pending), time.perf_counter() - start)
+        return 0
+
+    def _jobs(self, student_lib: Path) -> dict[str, Job]:
+        args, course_key = self.args, course_fingerprint(self.sources)
+        return {s: Job(s, args.assignment, args.submitted, self.notebooks, self.sources,
+                       student_lib, self.limits, self.seed, course_key,
+                       match_notebooks(args.submitted / s / args.assignment, self.notebooks),
+                       self.course if args.visible_checks else None)
+                for s in self.students}
+
+    def _from_cache(self) -> list[Job]:
+        """Fill ``results`` from the cache where its key still matches; the rest to grade."""
+        pending, self.keys = [], {}
+        for student, job in self.jobs.items():
+            self.keys[student] = key = fingerprint(job)
+            cached = self.cache_dir / f"{student}.json"
+            if self.args.force or not cached.is_file() or cached.is_symlink():
+                pending.append(job)
+                continue
+            try:
+                entry = json.loads(cached.read_text())
+                if entry.get("key") == key:
+                    self.results[student] = StudentResult.from_json(student, entry["result"])
+                    continue
+            except (ValueError, KeyError, TypeError):
+                pass
             pending.append(job)
+        return pending
 
-        def finish(job: Job, result: StudentResult | str | WorkerDied) -> None:
-            if isinstance(result, WorkerDied):
-                result = result.sentence()
-            if isinstance(result, str):
-                result = crashed(job, result)
-            results[job.student] = result
-            record(job, result)
-            recorded.add(job.student)
-            # last: a killed run redoes this student, and re-records those before it
-            _write_private(cache_dir / f"{job.student}.json",
-                           json.dumps({"key": keys[job.student], "result": result.to_json()}))
-
+    def _grade(self, pending: list[Job]) -> bool:
+        """Grade ``pending`` in worker processes; True if interrupted."""
         from tqdm.auto import tqdm
 
         tqdm.monitor_interval = 0  # no monitor thread: replacement workers fork safely
-        pool = WorkerPool(min(args.workers, max(1, len(pending))), _grade_in_worker,
-                          before_fork=no_thread_running) if pending else None
-        opener.start()  # after the workers are forked: no thread is ever forked
-        bar = tqdm(total=len(students), initial=len(students) - len(pending),
-                   desc=f"grading {args.assignment}", unit="student",
-                   disable=args.quiet, file=sys.stderr)
+        pool = WorkerPool(min(self.args.workers, max(1, len(pending))), _grade_in_worker,
+                          before_fork=self.gradebook.settle) if pending else None
+        self.gradebook.start()  # after the workers are forked: no thread is ever forked
+        bar = tqdm(total=len(self.students), initial=len(self.students) - len(pending),
+                   desc=f"grading {self.args.assignment}", unit="student",
+                   disable=self.args.quiet, file=sys.stderr)
+        interrupted = False
         try:
-            if pool is not None:
-                for job, result in pool.results(pending):
-                    finish(job, result)
-                    bar.update()
+            for job, result in pool.results(pending) if pool else ():
+                self._finish(job, result)
+                bar.update()
         except KeyboardInterrupt:
             interrupted = True
         finally:
             if pool is not None:
                 pool.close(cancel=interrupted)
             bar.close()
+        return interrupted
 
-    # Students from the cache: recorded again, since manual scores and lateness can have
-    # changed since the cache was written.
-    for student, result in sorted(results.items()):
-        if student not in recorded:
-            record(jobs[student], result)
-    gradebook().close()
-    report = ClassResults(args.assignment, seed, results)
-    if args.json:
-        if args.student:
-            report = report.merged_into(args.json)
-        report.write_json(args.json)
-    if interrupted:
-        print(f"interrupted: {len(results)} of {len(students)} submission(s) graded and "
-              "recorded; run the same command again to grade the rest.", file=sys.stderr)
-        return 130
-    if not args.quiet and results:
-        print(ClassResults(args.assignment, seed, results).class_table(notebooks))
-        cached = len(students) - len(pending)
-        print(f"graded {len(students)} student(s) in {time.perf_counter() - start:.1f} s"
-              f" ({cached} from the cache of an earlier run; --force regrades them); "
-              f"feedback in {feedback_dir}; gradebook {gradebook_path}")
-        for student, result in sorted(results.items()):
+    def _finish(self, job: Job, result: StudentResult | str | WorkerDied) -> None:
+        if isinstance(result, WorkerDied):
+            result = result.sentence()
+        if isinstance(result, str):
+            result = crashed(job, result)
+        self.results[job.student] = result
+        self._record(job, result)
+        self.recorded.add(job.student)
+        # last: a killed run redoes this student, and re-records those before it
+        _write_private(self.cache_dir / f"{job.student}.json",
+                       json.dumps({"key": self.keys[job.student], "result": result.to_json()}))
+
+    def _record(self, job: Job, result: StudentResult) -> None:
+        """Gradebook (which reads back manual scores), lateness, feedback, autograded copy."""
+        writer = self.gradebook.get()
+        if self.policy is None:
+            self.policy = LatePolicy.parse(self.due or writer.duedate, self.args.late_penalty)
+        folder = self.args.submitted / job.student / job.assignment
+        when, stamp = submission_time(folder, [f.filename for f in job.files.values()])
+        self.policy.apply(result, when)
+        writer.record(result, timestamp=parse_time(stamp) if stamp else None, commit=False)
+        result.write_feedback(self.feedback_dir, job.assignment)
+        write_autograded(self.autograded_dir, job, stamp, result)
+
+    def _write_report(self) -> None:
+        if not self.args.json:
+            return
+        report = ClassResults(self.args.assignment, self.seed, self.results)
+        if self.args.student:
+            report = report.merged_into(self.args.json)
+        report.write_json(self.args.json)
+
+    def _summary(self, cached: int, seconds: float) -> None:
+        print(ClassResults(self.args.assignment, self.seed, self.results)
+              .class_table(self.notebooks))
+        print(f"graded {len(self.students)} student(s) in {seconds:.1f} s ({cached} from the "
+              "cache of an earlier run; --force regrades them); feedback in "
+              f"{self.feedback_dir}; gradebook {self.gradebook_path}")
+        for student, result in sorted(self.results.items()):
             for nb in result.notebooks.values():
                 if nb.warning:
                     _say(f"{for_terminal(student, 40)}: {for_terminal(nb.warning, 160)}")
-    return 0
-

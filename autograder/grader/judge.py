@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from ..student_edition import STUB_PREFIX
 from .escape import one_line
 from .proxy import Session, Student
 from .results import TestResult
@@ -77,7 +78,7 @@ def _verdict(error: BaseException | None) -> tuple[str, str]:
         return "error", str(error)
     if isinstance(error, StudentError):
         if error.type == "NotImplementedError":
-            if " is yours to write in " in error.message:  # the student edition's stubs
+            if error.message.startswith(STUB_PREFIX):  # the student edition's stubs
                 return "failed", (
                     f"your code called the course library for something you are to write "
                     f"yourself ({error.message}{error.where}): write it in the notebook")
