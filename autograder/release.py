@@ -14,7 +14,8 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -52,6 +53,8 @@ class LeakError(RuntimeError):
 class Released:
     notebooks: list[Path]
     bundle: Path
+    manual: list[str] = field(default_factory=list)  # cells a TA grades in the formgrader
+    checked_seconds: float | None = None
 
 
 def venv_env() -> dict[str, str]:
@@ -131,8 +134,11 @@ def leaked_lines(paths: list[Path], assignment: str, course_dir: Path) -> list[s
                     if _meaningful(line) and "assert" in line
                 )
     # A line that also stands in code students legitimately receive (given functions of
-    # cnnlib, earlier assignments) gives nothing away.
+    # cnnlib, earlier assignments, the notebooks' own visible tests and given cells) gives
+    # nothing away.
     secrets -= public_cnnlib_lines(hidden)
+    for source in source_notebooks(course_dir, assignment):
+        secrets -= public_notebook_lines(source)
     found = []
     for path in paths:
         text = path.read_text(errors="replace")
@@ -157,6 +163,23 @@ def public_cnnlib_lines(hidden: set[str]) -> set[str]:
                 inside.update(range(region.begin, region.end + 1))
         public.update(line.strip() for n, line in enumerate(lines) if n not in inside)
     return public
+
+
+def public_notebook_lines(notebook: Path) -> set[str]:
+    """Stripped lines of a source notebook that students receive as they are: everything
+    outside ``### BEGIN SOLUTION`` / ``### END SOLUTION`` (visible tests, given code)."""
+    nb = nbformat.read(notebook, as_version=4)
+    lines: set[str] = set()
+    for cell in nb.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if "### BEGIN SOLUTION" in line:
+                inside = True
+            elif "### END SOLUTION" in line:
+                inside = False
+            elif not inside:
+                lines.add(line.strip())
+    return lines
 
 
 def solution_lines(notebook: Path) -> set[str]:
@@ -184,17 +207,37 @@ def released_files(root: Path) -> list[Path]:
 
 
 def release(
-    assignment: str, course_dir: Path, dist_dir: Path | None = None, *, use_db: bool = True
+    assignment: str, course_dir: Path, dist_dir: Path | None = None, *, use_db: bool = True,
+    check: bool = True,
 ) -> Released:
-    """Release ``assignment``: the four steps of this module's docstring."""
-    check_assignment(assignment)
+    """Release ``assignment``: check it, then the four steps of this module's docstring.
+
+    Nothing is written unless everything passes: the solutions are checked against the
+    hidden tests and their own visible checks (``release_checks``), and the release is first
+    made in a scratch copy of the course and searched for leaks there.
+    """
+    from .release_checks import ReleaseRefused, check_release
+
+    check_assignment(assignment, course_dir)
     source_notebooks(course_dir, assignment)  # fail early, clearly, when there are none
+    report = check_release(course_dir, assignment) if check else None
+    if report is not None and report.problems:
+        raise ReleaseRefused(report.problems)
+    with tempfile.TemporaryDirectory(prefix="cnn-course-stage-") as stage:
+        staged = Path(stage) / "course"
+        shutil.copytree(course_dir / "solutions" / assignment,
+                        staged / "solutions" / assignment)
+        shutil.copy(course_dir / "nbgrader_config.py", staged)
+        notebooks = generate_assignment(staged, assignment, use_db=False)
+        bundle = build_bundle(staged, assignment, Path(stage) / "dist")
+        leaks = leaked_lines(released_files(bundle) + notebooks, assignment, staged)
+        if leaks:
+            raise LeakError("released files contain solution code:\n" + "\n".join(leaks[:20]))
     notebooks = generate_assignment(course_dir, assignment, use_db=use_db)
     bundle = build_bundle(course_dir, assignment, dist_dir or course_dir / "dist" / "student")
-    leaks = leaked_lines(released_files(bundle) + notebooks, assignment, course_dir)
-    if leaks:
-        raise LeakError("released files contain solution code:\n" + "\n".join(leaks[:20]))
-    return Released(notebooks=notebooks, bundle=bundle)
+    if report is None:
+        return Released(notebooks=notebooks, bundle=bundle)
+    return Released(notebooks, bundle, report.manual, report.seconds)
 
 
 def prepare_lab(course_dir: Path) -> list[Path]:
@@ -216,18 +259,30 @@ def add_arguments(parser) -> None:
                         help="where student bundles go (default: COURSE/dist/student)")
     parser.add_argument("--no-db", action="store_true",
                         help="do not record the assignment in the nbgrader gradebook")
+    parser.add_argument("--no-check", action="store_true",
+                        help="skip grading the solutions against the hidden tests and their "
+                             "visible checks (the leak check always runs)")
 
 
 def run(args) -> int:
     from .assignments import find_course_dir
+    from .release_checks import ReleaseRefused
 
     course = find_course_dir(args.course_dir)
     try:
-        result = release(args.assignment, course, args.dist, use_db=not args.no_db)
-    except LeakError as error:
-        print(f"release refused: {error}", file=sys.stderr)
+        result = release(args.assignment, course, args.dist, use_db=not args.no_db,
+                         check=not args.no_check)
+    except (LeakError, ReleaseRefused) as error:
+        print(f"cnn-course release: {error}" if isinstance(error, ReleaseRefused)
+              else f"release refused: {error}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
         return 1
+    if result.checked_seconds is not None:
+        print(f"checked: the solutions earn full marks on the hidden tests and pass their "
+              f"visible checks, and grade cells' points match ({result.checked_seconds:.1f} s)")
     for path in result.notebooks:
         print(f"released {path.relative_to(course)}")
     print(f"student bundle: {result.bundle}")
+    for cell in result.manual:
+        print(f"graded by hand in the formgrader: {cell}")
     return 0
