@@ -139,7 +139,7 @@ def _target(request: dict, namespace: dict):
     op = request["op"]
     if request.get("handle") is not None:
         return from_handle(request["handle"])
-    if op in ("call", "get"):
+    if op in ("call", "get", "map"):
         name = request["name"]
         if name not in namespace:
             kind = "function" if op == "call" else "name"
@@ -167,6 +167,14 @@ def perform(request: dict, arrays: list, namespace: dict):
         return target(*args, **kwargs)
     if op == "get":
         return target
+    if op == "map":  # many calls in one round trip; ``pick`` keeps one part of each result
+        calls = wire.decode(request.get("calls", []), arrays, from_handle)
+        pick = request.get("pick")
+        results = []
+        for call_args, call_kwargs in calls:
+            result = target(*call_args, **call_kwargs)
+            results.append(result[pick] if pick is not None else result)
+        return results
     if op == "release":
         HANDLES.pop(request["key"], None)
         return None
@@ -176,9 +184,10 @@ def perform(request: dict, arrays: list, namespace: dict):
 
 
 def serve(namespace: dict, read_fd: int, write_fd: int) -> None:
+    reader = wire.Reader(read_fd)
     while True:
         try:
-            request, arrays = wire.receive(read_fd)
+            request, arrays = wire.receive(reader)
         except EOFError:
             return
         out_arrays: list = []

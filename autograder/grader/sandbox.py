@@ -172,6 +172,7 @@ class Sandbox:
         self._to_child, self._from_child = to_child_w, from_child_r
         os.set_blocking(self._to_child, False)
         os.set_blocking(self._from_child, False)
+        self._reader = wire.Reader(self._from_child)
         limit = self.limits.load_seconds if load_timeout is None else load_timeout
         reply, _ = self._receive(time.monotonic() + limit, limit, "loading your notebook",
                                  self.limits.reply_floor_mb * 2**20)
@@ -220,7 +221,7 @@ class Sandbox:
 
     def _receive(self, deadline: float, timeout: float, what: str, budget: int):
         try:
-            return wire.receive(self._from_child, deadline, budget)
+            return wire.receive(self._reader, deadline, budget)
         except (EOFError, OSError, wire.WireError) as error:
             raise self._fail(what, timeout, error) from None
 

@@ -151,8 +151,7 @@ def parse_npy(data: bytearray | bytes) -> np.ndarray:
 # -- frames ---------------------------------------------------------------------------------
 
 def _wait(fd: int, writing: bool, deadline: float | None) -> None:
-    if deadline is None:
-        return
+    """Block until ``fd`` is ready, or raise WireTimeout at ``deadline``."""
     left = deadline - time.monotonic()
     if left <= 0:
         raise WireTimeout("the other side did not " + ("read" if writing else "answer") +
@@ -167,45 +166,87 @@ def _wait(fd: int, writing: bool, deadline: float | None) -> None:
 def _write_all(fd: int, data, deadline: float | None) -> None:
     view = memoryview(data).cast("B")
     while view:
-        _wait(fd, True, deadline)
-        try:
+        try:  # try first: poll only when the pipe is full
             view = view[os.write(fd, view):]
         except BlockingIOError:
-            continue
+            _wait(fd, True, deadline)
 
 
-def _read_into(fd: int, buffer: bytearray, deadline: float | None) -> None:
-    view, filled = memoryview(buffer), 0
-    while filled < len(buffer):
-        _wait(fd, False, deadline)
-        try:
-            count = os.readv(fd, [view[filled:filled + (1 << 22)]])
-        except BlockingIOError:
-            continue
-        if not count:
-            raise EOFError("the other side closed the pipe")
-        filled += count
+class Reader:
+    """Reads from a pipe in chunks, so that a small frame costs one system call.
+
+    Bytes past the current frame stay buffered for the next one. On a non-blocking fd,
+    every wait ends at the deadline; on a blocking one (the sandbox's side) there is none.
+    """
+
+    CHUNK = 1 << 16
+
+    def __init__(self, fd: int, chunk: int = CHUNK) -> None:
+        self.fd = fd
+        self.chunk = chunk  # 0: read exactly what is asked for, never past a frame
+        self._buffer = bytearray()
+
+    def _read(self, view: memoryview, deadline: float | None) -> int:
+        while True:
+            try:
+                count = os.readv(self.fd, [view])
+            except BlockingIOError:
+                _wait(self.fd, False, deadline)
+                continue
+            if not count:
+                raise EOFError("the other side closed the pipe")
+            return count
+
+    def read_into(self, buffer: bytearray, deadline: float | None) -> None:
+        view, filled = memoryview(buffer), 0
+        if self._buffer:
+            filled = min(len(self._buffer), len(buffer))
+            view[:filled] = self._buffer[:filled]
+            del self._buffer[:filled]
+        while filled < len(buffer):
+            need = len(buffer) - filled
+            if need >= self.chunk:  # large (or unbuffered): straight into its place
+                filled += self._read(view[filled:filled + (1 << 22)], deadline)
+                continue
+            chunk = bytearray(self.chunk)
+            count = self._read(memoryview(chunk), deadline)
+            used = min(count, need)
+            view[filled:filled + used] = chunk[:used]
+            self._buffer += chunk[used:count]
+            filled += used
 
 
-def _read_length(fd: int, deadline: float | None) -> int:
+def _read_length(reader: Reader, deadline: float | None) -> int:
     raw = bytearray(_HEADER.size)
-    _read_into(fd, raw, deadline)
+    reader.read_into(raw, deadline)
     return _HEADER.unpack(bytes(raw))[0]
 
 
+_SMALL = 1 << 20
+
+
 def send(fd: int, message: dict, arrays: list, deadline: float | None = None) -> None:
-    """Write one frame; with a ``deadline`` (time.monotonic()), ``fd`` must be non-blocking."""
+    """Write one frame; with a ``deadline`` (time.monotonic()), ``fd`` must be non-blocking.
+
+    A small frame goes in one write; a large one part by part, without a copy of it."""
     body = json.dumps({"message": message, "arrays": len(arrays)}).encode()
-    _write_all(fd, _HEADER.pack(len(body)) + body, deadline)
-    for array in arrays:  # part by part: no copy of the whole frame
+    parts: list = [_HEADER.pack(len(body)), body]
+    for array in arrays:
         header, data = npy_parts(array)
-        _write_all(fd, _HEADER.pack(len(header) + data.nbytes) + header, deadline)
-        _write_all(fd, data, deadline)
+        parts += [_HEADER.pack(len(header) + data.nbytes) + header, data]
+    if sum(len(p) if isinstance(p, bytes) else p.nbytes for p in parts) <= _SMALL:
+        _write_all(fd, b"".join(parts), deadline)
+        return
+    for part in parts:
+        _write_all(fd, part, deadline)
 
 
-def receive(fd: int, deadline: float | None = None,
+def receive(source: int | Reader, deadline: float | None = None,
             budget: int | None = None) -> tuple[dict, list]:
-    """Read one frame: at most ``budget`` bytes in all, by ``deadline`` (non-blocking fd)."""
+    """Read one frame: at most ``budget`` bytes in all, by ``deadline`` (non-blocking fd).
+
+    ``source`` is a ``Reader`` (or a bare fd, read without buffering across frames)."""
+    reader = source if isinstance(source, Reader) else Reader(source, chunk=0)
     left = min(MAX_FRAME, budget) if budget is not None else MAX_FRAME
 
     def take(size: int, what: str) -> bytearray:
@@ -215,10 +256,10 @@ def receive(fd: int, deadline: float | None = None,
                             f"{left} bytes left of its limit")
         left -= size
         buffer = bytearray(size)
-        _read_into(fd, buffer, deadline)
+        reader.read_into(buffer, deadline)
         return buffer
 
-    size = _read_length(fd, deadline)
+    size = _read_length(reader, deadline)
     if size > MAX_HEADER:
         raise WireError(f"the reply is too large: a header of {size} bytes is over the "
                         f"{MAX_HEADER} byte limit")
@@ -232,6 +273,6 @@ def receive(fd: int, deadline: float | None = None,
         raise WireError(f"malformed frame: {count} arrays")
     arrays = []
     for index in range(count):
-        length = _read_length(fd, deadline)
+        length = _read_length(reader, deadline)
         arrays.append(parse_npy(take(length, f"array {index}")))
     return message, arrays

@@ -115,3 +115,29 @@ def redraw(make, good, tries: int = 1000):
         if good(result):
             return result
     raise RuntimeError(f"no input with the property after {tries} draws")
+
+
+def batched_gradient(evaluate, x, dout=None, h: float = 1e-5) -> np.ndarray:
+    """Centred differences of f at ``x`` contracted with ``dout`` (ones when None), like
+    ``cnnlib.numerical_gradient``, with every f(x +- h e_i) computed by one call of
+    ``evaluate(points) -> outputs``: a single round trip to the sandbox instead of two per
+    entry (``student.NAME.map``)."""
+    x = as_float(x)
+    points = []
+    for index in np.ndindex(x.shape):
+        for sign in (1.0, -1.0):
+            point = x.copy()
+            point[index] += sign * h
+            points.append(point)
+    outputs = [as_float(value) for value in evaluate(points)]
+    if len(outputs) != len(points):
+        raise AssertionError("the batched forward returned a wrong number of results")
+    dout = np.ones_like(outputs[0]) if dout is None else as_float(dout)
+    grad = np.zeros_like(x)
+    for k, index in enumerate(np.ndindex(x.shape)):
+        up, down = outputs[2 * k], outputs[2 * k + 1]
+        if up.shape != dout.shape or down.shape != dout.shape:
+            raise AssertionError(f"your forward's output shape {up.shape} does not match "
+                                 f"the upstream gradient's {dout.shape}")
+        grad[index] = np.sum((up - down) * dout) / (2 * h)
+    return grad

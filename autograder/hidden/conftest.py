@@ -42,6 +42,11 @@ class _ReferenceStudent:
                              for v in result)
             return _plain(result)
 
+        def map_calls(calls, pick=None):  # like the proxy's one-round-trip batch
+            results = [target(*args, **kwargs) for args, kwargs in calls]
+            return [_plain(r[pick] if pick is not None else r) for r in results]
+
+        call.map = map_calls
         return call
 
 
