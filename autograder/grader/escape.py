@@ -30,8 +30,9 @@ def _printable(character: str) -> bool:
 def one_line(text: object, cap: int = 2000) -> str:
     """``text`` as one line of printable characters, at most ``cap`` of them."""
     value = str(text) if text is not None else ""
-    value = _BREAKS.sub(" ⏎ ", value).replace("\t", " ")
-    value = "".join(c if _printable(c) else "�" for c in value)
+    if not value.isprintable():  # (fast: most text needs nothing)
+        value = _BREAKS.sub(" ⏎ ", value).replace("\t", " ")
+        value = "".join(c if _printable(c) else "�" for c in value)
     if len(value) > cap:
         value = value[:max(cap - 1, 0)] + "…"
     return value
