@@ -72,7 +72,9 @@ def test_released_notebook_has_stubs_where_solutions_were(path):
         present = {line.strip() for line in cell.source.splitlines()}
         assert not secrets & present, f"{path.name}: solution lines released: {secrets & present}"
         if is_solution_cell(cell):
-            stubs += "raise NotImplementedError()" in cell.source
+            assert "raise NotImplementedError()" not in cell.source, (
+                f"{path.name}: a bare stub; each stub names its function (autograder/stubs.py)")
+            stubs += 'raise NotImplementedError("write ' in cell.source
     assert stubs >= 1
 
 
