@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbtools import RELEASED, ROOT, SOLUTIONS, is_solution_cell, nbgrader_meta, notebook_paths
+from nbtools import (
+    RELEASED,
+    ROOT,
+    SOLUTIONS,
+    fill_from_solution,
+    is_solution_cell,
+    nbgrader_meta,
+    notebook_paths,
+)
 
 from autograder.assignments import ASSIGNMENTS
 from autograder.release import leaked_lines, release, released_files, solution_lines
@@ -100,3 +110,34 @@ def test_hidden_test_points_match_the_notebook_grade_cells():
                 f"{path.stem}/{grade_id}: hidden tests give {total} points, "
                 f"the cell {cells[grade_id]}"
             )
+
+
+@pytest.mark.parametrize("path", notebook_paths(RELEASED), ids=lambda p: p.stem)
+def test_released_checksums_are_what_nbgrader_computes(path):
+    """The named stubs are written before nbgrader checksums the cells, so its checks hold."""
+    from nbgrader.utils import compute_checksum
+
+    nb = nbformat.read(path, as_version=4)
+    summed = 0
+    for cell in nb.cells:
+        stored = nbgrader_meta(cell).get("checksum")
+        if stored:
+            summed += 1
+            assert compute_checksum(cell) == stored, (
+                f"{path.name}, cell {nbgrader_meta(cell)['grade_id']}: its checksum is not "
+                "nbgrader's for its source: was the notebook edited after generate_assignment?")
+    assert summed > 0
+
+
+def test_nbgrader_validate_passes_a_filled_release(tmp_path):
+    """nbgrader's own Validate, as a student with the extension would run it."""
+    name = "a2_convolution/04_pooling.ipynb"
+    filled = fill_from_solution(nbformat.read(RELEASED / name, as_version=4),
+                                nbformat.read(SOLUTIONS / name, as_version=4))
+    nbformat.write(filled, tmp_path / "04_pooling.ipynb")
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "validate", "04_pooling.ipynb"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    report = result.stdout + result.stderr
+    assert "Success! Your notebook passes all the tests." in report, report[-3000:]
