@@ -35,6 +35,7 @@ def _release(args: argparse.Namespace) -> int:
     for path in result.notebooks:
         print(f"released {path.relative_to(course)}")
     print(f"student bundle: {result.bundle}")
+    print(f"student bundle zipped (for an LMS): {result.bundle.with_suffix('.zip')}")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -141,3 +142,23 @@ def test_nbgrader_validate_passes_a_filled_release(tmp_path):
     )
     report = result.stdout + result.stderr
     assert "Success! Your notebook passes all the tests." in report, report[-3000:]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_student_bundle_is_zipped_and_says_how_to_install_check_and_hand_in(
+        fresh_release, assignment):
+    bundle = fresh_release / "dist" / "student" / assignment
+    files = sorted(str(p.relative_to(bundle.parent)) for p in bundle.rglob("*") if p.is_file())
+    with zipfile.ZipFile(bundle.with_suffix(".zip")) as zipped:
+        assert sorted(zipped.namelist()) == files, "the zip is not the bundle's folder"
+        assert zipped.read(f"{assignment}/README.md") == (bundle / "README.md").read_bytes()
+    readme = (bundle / "README.md").read_text()
+    for needed in ("python3 -m venv .venv && .venv/bin/python -m pip install -r requirements.txt",
+                   ".venv/bin/jupyter lab", "Python 3.10 or newer", "Restart Kernel and Run All",
+                   f"nbgrader submit {assignment}", "Gradescope", "Validate"):
+        assert needed in readme, f"the student README of {assignment} lacks {needed!r}"
+    for notebook in bundle.glob("*.ipynb"):
+        assert f"`{notebook.name}`" in readme
+    requirements = (bundle / "requirements.txt").read_text().split()
+    assert {"ipywidgets>=8", "jupyterlab>=4", "tqdm>=4.60"} <= set(requirements), (
+        "tqdm.auto's progress bars need ipywidgets in the student's environment")
