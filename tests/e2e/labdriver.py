@@ -305,7 +305,10 @@ def failed(cell: dict) -> bool:
 
 
 def instructor_ui(texts: dict[str, list[str]]) -> list[str]:
-    """The labels among ``texts`` that belong to nbgrader's instructor tools."""
+    """The labels among ``texts`` that belong to nbgrader's instructor tools. (The page must
+    show JupyterLab's own menus and side bars, or finding nothing would prove nothing.)"""
+    assert {"File", "Run", "Kernel"} <= set(texts["menus"]) and texts["sidebars"], (
+        f"JupyterLab's menus and side bars are not on the page: {texts}")
     return [label for labels in texts.values() for label in labels
             if any(word in label for word in INSTRUCTOR_WORDS)]
 
