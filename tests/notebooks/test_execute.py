@@ -22,8 +22,8 @@ from nbtools import (
     is_solution_cell,
     is_test_cell,
     kernel_env,
-    new_cell,
     nbgrader_meta,
+    new_cell,
     notebook_paths,
     preamble,
 )

@@ -162,3 +162,53 @@ def test_student_bundle_is_zipped_and_says_how_to_install_check_and_hand_in(
     requirements = (bundle / "requirements.txt").read_text().split()
     assert {"ipywidgets>=8", "jupyterlab>=4", "tqdm>=4.60"} <= set(requirements), (
         "tqdm.auto's progress bars need ipywidgets in the student's environment")
+
+
+def _solution_cell(source: str):
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = {"grade": False, "grade_id": "cell-1", "locked": False,
+                                 "schema_version": 3, "solution": True, "task": False}
+    return cell
+
+
+def test_named_stubs_name_the_function_or_method_of_each_region():
+    from autograder.stubs import NamedStubs
+
+    cell = _solution_cell(
+        "class Value:\n"
+        "    def __add__(self, other):\n"
+        "        ### BEGIN SOLUTION\n"
+        "        return Value(self.data + other.data)\n"
+        "        ### END SOLUTION\n\n\n"
+        "def relu(x):\n"
+        "    '''Docstring stays.'''\n"
+        "    ### BEGIN SOLUTION\n"
+        "    return x * (x > 0)\n"
+        "    ### END SOLUTION\n\n\n"
+        "### BEGIN SOLUTION\n"
+        "answer = 42\n"
+        "### END SOLUTION"
+    )
+    stubbed, _ = NamedStubs().preprocess_cell(cell, {"language": "python"}, 0)
+    lines = stubbed.source.splitlines()
+    assert '        raise NotImplementedError("write Value.__add__: replace this line with your '\
+        'code")' in lines
+    assert '    raise NotImplementedError("write relu: replace this line with your code")' in lines
+    assert 'raise NotImplementedError("write the solution of cell cell-1: replace this line with '\
+        'your code")' in lines
+    assert "    '''Docstring stays.'''" in lines and "return x * (x > 0)" not in stubbed.source
+
+
+def test_named_stubs_refuse_a_bare_raise_they_cannot_tell_from_a_stub():
+    from autograder.stubs import NamedStubs
+
+    cell = _solution_cell(
+        "def f(x):\n"
+        "    if x is None:\n"
+        "        raise NotImplementedError()\n"
+        "    ### BEGIN SOLUTION\n"
+        "    return x\n"
+        "    ### END SOLUTION"
+    )
+    with pytest.raises(RuntimeError, match="1 solution regions but 2 lines"):
+        NamedStubs().preprocess_cell(cell, {"language": "python"}, 0)
