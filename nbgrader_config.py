@@ -1,5 +1,10 @@
 """nbgrader configuration: solutions/ is the source, notebooks/ the release directory."""
 
+from nbgrader.converters import GenerateAssignment
+from nbgrader.preprocessors import ClearSolutions
+
+from autograder.stubs import NamedStubs
+
 c = get_config()  # noqa: F821  (nbgrader injects get_config)
 
 c.CourseDirectory.root = "."
@@ -10,9 +15,15 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.course_id = "cnn-course"
 c.CourseDirectory.db_url = "sqlite:///gradebook.db"
-# Instructor notebooks carry the reference solutions; students get stubs.
+# Instructor notebooks carry the reference solutions; students get stubs. NamedStubs (a
+# ClearSolutions) makes each stub's raise name its function:
+#   raise NotImplementedError("write conv2d_forward: replace this line with your code")
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.GenerateAssignment.preprocessors = [
+    NamedStubs if step is ClearSolutions else step
+    for step in GenerateAssignment.class_traits()["preprocessors"].default()
+]
 
 
 # This course grades with `cnn-course grade` (students' code in a sandbox, hidden tests

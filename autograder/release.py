@@ -4,7 +4,8 @@ Steps, each small:
 1. ``nbgrader generate_assignment`` turns ``solutions/A`` into ``notebooks/A`` (stubs, no
    outputs, locked cells, checksums);
 2. the student edition of cnnlib is written beside the notebooks of the bundle;
-3. ``dist/student/A`` gets the notebooks, that cnnlib, a requirements file and a README;
+3. ``dist/student/A`` gets the notebooks, that cnnlib, a requirements file and a README,
+   and ``dist/student/A.zip`` the same folder zipped;
 4. a leak check searches everything released for reference solution lines and hidden tests.
 """
 
@@ -15,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,23 +25,87 @@ import nbformat
 from .assignments import check_assignment, source_notebooks
 from .student_edition import all_regions, build_student_cnnlib
 
+PYTHON_VERSIONS = "3.10 or newer"  # what pyproject.toml's requires-python allows
+
 STUDENT_REQUIREMENTS = """\
-# What a student needs to run this assignment's notebooks.
+# What a student needs to run this assignment's notebooks (Python {python}).
 numpy>=1.24
 matplotlib>=3.7
 scikit-learn>=1.2
 tqdm>=4.60
+# tqdm's progress bars in JupyterLab are widgets: without ipywidgets they print a warning.
+ipywidgets>=8
 jupyterlab>=4
 """
 
 STUDENT_README = """\
 # {assignment}
 
-Open the notebooks in JupyterLab from this folder (`jupyter lab`), so that `import cnnlib`
-finds the copy of cnnlib shipped here. Functions you are asked to write raise
-`NotImplementedError` until you do; the visible test cells tell you what is wrong.
+The notebooks of this assignment, and the copy of `cnnlib` they import (`cnnlib/`):
 
-Set-up on your own machine: `python3 -m pip install -r requirements.txt`.
+{notebook_list}
+
+Each notebook asks you to write a few functions: fill the cells marked `# YOUR CODE HERE`.
+Until you do, such a function raises `NotImplementedError("write NAME: ...")` naming itself.
+
+## Set up and open (once per computer, then only the last command)
+
+You need Python {python} (`python3 --version`). In a terminal, in this folder:
+
+```
+python3 -m venv .venv && .venv/bin/python -m pip install -r requirements.txt
+.venv/bin/jupyter lab
+```
+
+On Windows (PowerShell), the same two commands are:
+
+```
+py -m venv .venv; .venv\\Scripts\\python -m pip install -r requirements.txt
+.venv\\Scripts\\jupyter lab
+```
+
+The first makes a virtual environment in `.venv` and installs JupyterLab, numpy,
+matplotlib, scikit-learn, tqdm and ipywidgets into it, nothing outside this folder. The
+second opens JupyterLab in your browser on this folder: open a notebook from the file list.
+Always start JupyterLab from this folder, so that `import cnnlib` finds the copy here.
+(In a container or on a server where you are root, Jupyter refuses to start until you add
+`--allow-root` to the second command.)
+
+## Check your work
+
+* After writing a function, run its cell and then the test cell below it. A test cell
+  prints a line ending in "ok" when your function passes, and otherwise fails with a message
+  that says what is wrong. A test cell needs only the cells at the top of the notebook (the
+  imports and given helpers) and the cells of the functions it calls: work in any order.
+* Before handing in, run Kernel > Restart Kernel and Run All Cells, and check that every
+  test cell prints its "ok". The grader runs more tests than the ones you see, so a
+  visible test passing is necessary, not sufficient.
+* If your course uses nbgrader, you may add its Validate button (the student-side part of
+  nbgrader) to the notebook toolbar; it runs the whole notebook and lists failing tests.
+  Install nbgrader and switch its instructor tools off:
+
+  ```
+  .venv/bin/python -m pip install nbgrader
+  .venv/bin/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader:formgrader \\
+      @jupyter/nbgrader:create-assignment @jupyter/nbgrader:course-list
+  .venv/bin/jupyter server extension disable --sys-prefix \\
+      nbgrader.server_extensions.formgrader nbgrader.server_extensions.course_list
+  ```
+
+  Restart JupyterLab: each notebook's toolbar then has Validate, and no instructor tools.
+
+## Hand in
+
+Hand in the notebooks themselves, names unchanged, saved after a final Restart Kernel and
+Run All Cells; leave out `.venv` and `cnnlib/`. Keep the given cells as they are (do not
+delete or copy them): the grader recognises cells by their nbgrader metadata.
+
+* **nbgrader exchange** (a course on JupyterHub): the exchange expects this folder, named
+  `{assignment}`, with the notebooks inside, in the folder where you fetched it. Submit it
+  from the Assignments tab, or in a terminal in the folder that contains `{assignment}/`:
+  `nbgrader submit {assignment} --course COURSE_ID`.
+* **Gradescope**: upload the `.ipynb` files themselves; the autograder finds them by name.
+* Any other way your course collects work: the same notebooks, names unchanged.
 """
 
 HIDDEN_DIR = Path(__file__).resolve().parent / "hidden"
@@ -88,7 +154,8 @@ def generate_assignment(course_dir: Path, assignment: str, *, use_db: bool = Tru
 
 
 def build_bundle(course_dir: Path, assignment: str, dist_dir: Path) -> Path:
-    """Write ``dist_dir/assignment``: notebooks, student cnnlib, requirements, README."""
+    """Write ``dist_dir/assignment`` (notebooks, student cnnlib, requirements, README) and
+    ``dist_dir/assignment.zip``, the same folder zipped, which is what an LMS takes."""
     bundle = dist_dir / assignment
     if bundle.exists():
         shutil.rmtree(bundle)
@@ -97,9 +164,29 @@ def build_bundle(course_dir: Path, assignment: str, dist_dir: Path) -> Path:
         ignore=shutil.ignore_patterns("cnnlib", ".ipynb_checkpoints", "__pycache__"),
     )
     build_student_cnnlib(assignment, bundle, course_dir=course_dir)
-    (bundle / "requirements.txt").write_text(STUDENT_REQUIREMENTS)
-    (bundle / "README.md").write_text(STUDENT_README.format(assignment=assignment))
+    notebook_list = "\n".join(f"* `{p.name}`" for p in sorted(bundle.glob("*.ipynb")))
+    (bundle / "requirements.txt").write_text(STUDENT_REQUIREMENTS.format(python=PYTHON_VERSIONS))
+    (bundle / "README.md").write_text(
+        STUDENT_README.format(
+            assignment=assignment, notebook_list=notebook_list, python=PYTHON_VERSIONS)
+    )
+    zip_bundle(bundle)
     return bundle
+
+
+def zip_bundle(bundle: Path) -> Path:
+    """``bundle`` as ``bundle.zip`` beside it: one top folder named after the assignment,
+    files in sorted order with fixed timestamps, so the same release gives the same zip."""
+    out = bundle.with_suffix(".zip")
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for path in sorted(bundle.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                info = zipfile.ZipInfo(str(Path(bundle.name) / path.relative_to(bundle)),
+                                       date_time=(2024, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zipped.writestr(info, path.read_bytes())
+    return out
 
 
 def _meaningful(line: str) -> bool:
@@ -283,6 +370,7 @@ def run(args) -> int:
     for path in result.notebooks:
         print(f"released {path.relative_to(course)}")
     print(f"student bundle: {result.bundle}")
+    print(f"student bundle zipped (for an LMS): {result.bundle.with_suffix('.zip')}")
     for cell in result.manual:
         print(f"graded by hand in the formgrader: {cell}")
     return 0

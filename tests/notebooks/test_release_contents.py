@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbtools import RELEASED, ROOT, SOLUTIONS, is_solution_cell, nbgrader_meta, notebook_paths
+from nbtools import (
+    RELEASED,
+    ROOT,
+    SOLUTIONS,
+    fill_from_solution,
+    is_solution_cell,
+    nbgrader_meta,
+    notebook_paths,
+)
 
 from autograder.assignments import ASSIGNMENTS
 from autograder.release import leaked_lines, release, released_files, solution_lines
@@ -72,7 +83,9 @@ def test_released_notebook_has_stubs_where_solutions_were(path):
         present = {line.strip() for line in cell.source.splitlines()}
         assert not secrets & present, f"{path.name}: solution lines released: {secrets & present}"
         if is_solution_cell(cell):
-            stubs += "raise NotImplementedError()" in cell.source
+            assert "raise NotImplementedError()" not in cell.source, (
+                f"{path.name}: a bare stub; each stub names its function (autograder/stubs.py)")
+            stubs += 'raise NotImplementedError("write ' in cell.source
     assert stubs >= 1
 
 
@@ -98,3 +111,104 @@ def test_hidden_test_points_match_the_notebook_grade_cells():
                 f"{path.stem}/{grade_id}: hidden tests give {total} points, "
                 f"the cell {cells[grade_id]}"
             )
+
+
+@pytest.mark.parametrize("path", notebook_paths(RELEASED), ids=lambda p: p.stem)
+def test_released_checksums_are_what_nbgrader_computes(path):
+    """The named stubs are written before nbgrader checksums the cells, so its checks hold."""
+    from nbgrader.utils import compute_checksum
+
+    nb = nbformat.read(path, as_version=4)
+    summed = 0
+    for cell in nb.cells:
+        stored = nbgrader_meta(cell).get("checksum")
+        if stored:
+            summed += 1
+            assert compute_checksum(cell) == stored, (
+                f"{path.name}, cell {nbgrader_meta(cell)['grade_id']}: its checksum is not "
+                "nbgrader's for its source: was the notebook edited after generate_assignment?")
+    assert summed > 0
+
+
+def test_nbgrader_validate_passes_a_filled_release(tmp_path):
+    """nbgrader's own Validate, as a student with the extension would run it."""
+    name = "a2_convolution/04_pooling.ipynb"
+    filled = fill_from_solution(nbformat.read(RELEASED / name, as_version=4),
+                                nbformat.read(SOLUTIONS / name, as_version=4))
+    nbformat.write(filled, tmp_path / "04_pooling.ipynb")
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "validate", "04_pooling.ipynb"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    report = result.stdout + result.stderr
+    assert "Success! Your notebook passes all the tests." in report, report[-3000:]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_student_bundle_is_zipped_and_says_how_to_install_check_and_hand_in(
+        fresh_release, assignment):
+    bundle = fresh_release / "dist" / "student" / assignment
+    files = sorted(str(p.relative_to(bundle.parent)) for p in bundle.rglob("*") if p.is_file())
+    with zipfile.ZipFile(bundle.with_suffix(".zip")) as zipped:
+        assert sorted(zipped.namelist()) == files, "the zip is not the bundle's folder"
+        assert zipped.read(f"{assignment}/README.md") == (bundle / "README.md").read_bytes()
+    readme = (bundle / "README.md").read_text()
+    for needed in ("python3 -m venv .venv && .venv/bin/python -m pip install -r requirements.txt",
+                   ".venv/bin/jupyter lab", "Python 3.10 or newer", "Restart Kernel and Run All",
+                   f"nbgrader submit {assignment}", "Gradescope", "Validate"):
+        assert needed in readme, f"the student README of {assignment} lacks {needed!r}"
+    for notebook in bundle.glob("*.ipynb"):
+        assert f"`{notebook.name}`" in readme
+    requirements = (bundle / "requirements.txt").read_text().split()
+    assert {"ipywidgets>=8", "jupyterlab>=4", "tqdm>=4.60"} <= set(requirements), (
+        "tqdm.auto's progress bars need ipywidgets in the student's environment")
+
+
+def _solution_cell(source: str):
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = {"grade": False, "grade_id": "cell-1", "locked": False,
+                                 "schema_version": 3, "solution": True, "task": False}
+    return cell
+
+
+def test_named_stubs_name_the_function_or_method_of_each_region():
+    from autograder.stubs import NamedStubs
+
+    cell = _solution_cell(
+        "class Value:\n"
+        "    def __add__(self, other):\n"
+        "        ### BEGIN SOLUTION\n"
+        "        return Value(self.data + other.data)\n"
+        "        ### END SOLUTION\n\n\n"
+        "def relu(x):\n"
+        "    '''Docstring stays.'''\n"
+        "    ### BEGIN SOLUTION\n"
+        "    return x * (x > 0)\n"
+        "    ### END SOLUTION\n\n\n"
+        "### BEGIN SOLUTION\n"
+        "answer = 42\n"
+        "### END SOLUTION"
+    )
+    stubbed, _ = NamedStubs().preprocess_cell(cell, {"language": "python"}, 0)
+    lines = stubbed.source.splitlines()
+    assert '        raise NotImplementedError("write Value.__add__: replace this line with your '\
+        'code")' in lines
+    assert '    raise NotImplementedError("write relu: replace this line with your code")' in lines
+    assert 'raise NotImplementedError("write the solution of cell cell-1: replace this line with '\
+        'your code")' in lines
+    assert "    '''Docstring stays.'''" in lines and "return x * (x > 0)" not in stubbed.source
+
+
+def test_named_stubs_refuse_a_bare_raise_they_cannot_tell_from_a_stub():
+    from autograder.stubs import NamedStubs
+
+    cell = _solution_cell(
+        "def f(x):\n"
+        "    if x is None:\n"
+        "        raise NotImplementedError()\n"
+        "    ### BEGIN SOLUTION\n"
+        "    return x\n"
+        "    ### END SOLUTION"
+    )
+    with pytest.raises(RuntimeError, match="1 solution regions but 2 lines"):
+        NamedStubs().preprocess_cell(cell, {"language": "python"}, 0)
