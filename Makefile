@@ -66,18 +66,19 @@ $(VENV)/.playwright: $(VENV)/.installed
 demo: $(VENV)/.installed sandbox-tools
 	$(HEADLESS) $(BIN)/cnn-course demo
 
-# The browser tests run after the rest, on two workers, one test file each (loadfile): the
-# student bundle (a fresh venv from PyPI) on one, `make lab` and `make formgrader` on the
-# other. (xdist 3.8's loadgroup does not group under pytest 9.) Both runs always run; the
-# target fails if either failed.
-E2E := $(HEADLESS) $(BIN)/python -m pytest -q -n 2 --dist loadfile tests/e2e
+# The end-to-end tests run after the rest, on two workers, one test file each (loadfile):
+# the student bundle (a fresh venv from PyPI), `make lab` and `make formgrader`, and the
+# Gradescope bundle (its own setup.sh). (xdist 3.8's loadgroup does not group under pytest
+# 9.) Both runs always run; the target fails if either failed.
+E2E := $(HEADLESS) $(BIN)/python -m pytest -q -n 2 --dist loadfile -m e2e tests/e2e \
+	tests/autograder/test_gradescope.py
+FAST := $(HEADLESS) $(BIN)/python -m pytest -q -n 2 -m 'not e2e'
 
 test: $(VENV)/.installed sandbox-tools browser-tools
-	@$(HEADLESS) $(BIN)/python -m pytest -q -m 'not e2e'; fast=$$?; \
-	$(E2E); e2e=$$?; [ $$fast = 0 ] && [ $$e2e = 0 ]
+	@$(FAST); fast=$$?; $(E2E); e2e=$$?; [ $$fast = 0 ] && [ $$e2e = 0 ]
 
 test-fast: $(VENV)/.installed sandbox-tools
-	$(HEADLESS) $(BIN)/python -m pytest -q -m 'not e2e'
+	$(FAST)
 
 e2e: $(VENV)/.installed browser-tools
 	$(E2E)
