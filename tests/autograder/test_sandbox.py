@@ -130,7 +130,11 @@ def student(student_lib):
 
 
 def test_isolation_is_bubblewrap_here():
-    # CI installs bubblewrap (Makefile); without it the grader warns and falls back.
+    # `make test` installs bubblewrap as root; elsewhere the grader warns and falls back
+    # (tested below), and CI (CNN_COURSE_E2E_REQUIRED) insists on the real thing.
+    if shutil.which("bwrap") is None and not os.environ.get("CNN_COURSE_E2E_REQUIRED"):
+        pytest.skip("bubblewrap is not installed (apt-get install bubblewrap): the fallback "
+                    "sandbox is tested instead")
     assert isolation() == "bubblewrap"
 
 
