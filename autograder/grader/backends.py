@@ -12,9 +12,10 @@
   seen with nobody's rights; there is no network isolation and no cap on the total bytes
   written. ``missing()`` says so, and the grader warns once.
 
-Both: a minimal environment built here (nothing inherited from the grader), a seccomp
-filter that allows no new process or thread, rlimits on CPU, address space, file size and
-open files, the parent-death signal, and output to files that only the grader can reach.
+Both: a minimal environment built here (nothing inherited from the grader), rlimits on CPU,
+address space, file size and open files, the parent-death signal, and output to files that
+only the grader can reach. Each notebook's process, forked by the sandbox's zygote
+(``child.py``), applies a seccomp filter to itself that allows no new process or thread.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import seccomp
 from .interpreter import Interpreter, describe
 
 NOBODY = 65534
@@ -224,8 +224,6 @@ class Fallback(Backend):
             # counted for nobody from here on (RLIMIT_NPROC binds an unprivileged user)
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
         _die_with_parent()  # after the uid change, which clears it
-        if seccomp.supported():
-            seccomp.install()
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,13 @@
-"""The sandboxed side: run the student's program, then answer calls over a pipe.
+"""The sandboxed side: run the student's programs, then answer calls over a pipe.
 
-Started as ``python child.py PROGRAM READ_FD WRITE_FD`` inside the sandbox, next to a copy of
-``wire.py``. It never imports the grader. Results that are plain data (see wire.py) cross
+Started as ``python child.py --zygote READ_FD WRITE_FD FILTER`` inside the sandbox, next to
+copies of ``wire.py`` and ``seccomp.py``; it never imports the grader. The zygote imports
+numpy and the student edition of cnnlib once, says it is ready, then for each
+``{"op": "spawn", "program": PATH}`` forks a child that applies the seccomp filter to
+itself (no process or thread from then on), runs the program's cells and serves the
+grader's calls on the same pipes. The zygote waits meanwhile; when the child ends (asked
+to, or by dying) it reports ``{"ended": exit code}``. The zygote never runs a line of the
+student's code. Results that are plain data (see wire.py) cross
 as data; caches, models and other objects stay here as handles. Elements of a returned
 tuple that are containers count as objects too: a ``(out, cache)`` pair sends ``out`` and
 keeps ``cache``, so a cache comes back to the student's code exactly as it left.
@@ -183,13 +189,14 @@ def perform(request: dict, arrays: list, namespace: dict):
     raise ValueError(f"unknown operation {op!r}")
 
 
-def serve(namespace: dict, read_fd: int, write_fd: int) -> None:
-    reader = wire.Reader(read_fd)
+def serve(namespace: dict, reader, write_fd: int) -> None:
     while True:
         try:
             request, arrays = wire.receive(reader)
         except EOFError:
             return
+        if request.get("op") == "exit":  # the grader is done with this notebook
+            os._exit(0)
         out_arrays: list = []
         try:
             reply = {"ok": True,
@@ -202,12 +209,28 @@ def serve(namespace: dict, read_fd: int, write_fd: int) -> None:
         wire.send(write_fd, reply, out_arrays)
 
 
-def main() -> None:
-    program, read_fd, write_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+_PR_SET_PDEATHSIG = 1
+
+
+def _confine_child(filter_on: bool) -> None:
+    """In a freshly forked child, before any student code: die with the zygote, and no new
+    process or thread (the filter is set for good: no_new_privs, then seccomp)."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if filter_on:
+        import seccomp
+
+        seccomp.install()
+
+
+def run_program(path: str, reader, write_fd: int) -> None:
+    """Run the program's cells in a fresh namespace, report, then serve calls."""
     builtins.input = lambda *a: (_ for _ in ()).throw(EOFError("no input while grading"))
     sys.meta_path.insert(0, _FINDER)
     namespace = {"__name__": "__student__", "__builtins__": builtins}
-    with open(program) as handle:
+    with open(path) as handle:
         cells = json.load(handle)
     try:
         for cell in cells:  # like "run all": stop at the first cell that fails
@@ -216,9 +239,41 @@ def main() -> None:
         if isinstance(error, SystemExit):
             os._exit(3)
         wire.send(write_fd, {"ok": False, "loaded": False, "error": describe(error)}, [])
+        serve({}, reader, write_fd)  # nothing to call, but "exit" still ends it cleanly
         return
     wire.send(write_fd, {"ok": True, "loaded": True}, [])
-    serve(namespace, read_fd, write_fd)
+    serve(namespace, reader, write_fd)
+
+
+def zygote(read_fd: int, write_fd: int, filter_on: bool) -> None:
+    reader = wire.Reader(read_fd)
+    try:  # every notebook imports it: once here instead of once per notebook
+        import cnnlib  # noqa: F401
+    except Exception:  # noqa: BLE001 - no student edition on the path, or a broken one
+        pass
+    wire.send(write_fd, {"ready": True}, [])
+    while True:
+        try:
+            request, _ = wire.receive(reader)
+        except EOFError:
+            os._exit(0)
+        if request.get("op") != "spawn":
+            os._exit(2)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _confine_child(filter_on)
+                run_program(request["program"], reader, write_fd)
+            finally:
+                os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        wire.send(write_fd, {"ended": os.waitstatus_to_exitcode(status)}, [])
+
+
+def main() -> None:
+    if sys.argv[1] != "--zygote":
+        raise SystemExit("usage: child.py --zygote READ_FD WRITE_FD FILTER")
+    zygote(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1")
 
 
 if __name__ == "__main__":

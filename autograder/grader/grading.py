@@ -19,7 +19,7 @@ from .program import (
 )
 from .proxy import Session
 from .results import CheckResult, ManualCell, NotebookResult, StudentResult, TestResult
-from .sandbox import Limits, Sandbox
+from .sandbox import Limits, Sandbox, Zygote
 
 
 @dataclass
@@ -72,25 +72,28 @@ def _manual(job: Job, notebook: str) -> list[ManualCell]:
             for grade_id, points in job.sources[notebook].manual_cells.items()]
 
 
-def grade_notebook(job: Job, notebook: str) -> NotebookResult:
-    result = _grade_notebook(job, notebook)
+def grade_notebook(job: Job, notebook: str, zygote: Zygote | None = None) -> NotebookResult:
+    """One notebook's hidden tests (and, if asked, its visible checks); ``zygote`` is the
+    student's sandbox process that each program is forked from (one of its own if None)."""
+    zygote = zygote or Zygote(job.student_lib, job.limits)
+    result = _grade_notebook(job, notebook, zygote)
     result.warning = job.file(notebook).warning if result.error is None else None
     if job.course_dir is not None:
         from .visible import run_visible_checks
 
-        result.checks = [CheckResult(*found)
-                         for found in run_visible_checks(job, notebook, job.course_dir)]
+        result.checks = [CheckResult(*found) for found in
+                         run_visible_checks(job, notebook, job.course_dir, zygote)]
     return result
 
 
-def _grade_notebook(job: Job, notebook: str) -> NotebookResult:
+def _grade_notebook(job: Job, notebook: str, zygote: Zygote) -> NotebookResult:
     manual = _manual(job, notebook)
     try:
         nb = read_submission(job.notebook_path(notebook), root=job.submitted)
     except SubmissionError as error:
         return NotebookResult(zero_tests(notebook), str(error), manual)
     program = build_program(nb, job.sources[notebook])
-    session = Session(lambda: Sandbox(program, job.student_lib, job.limits),
+    session = Session(lambda: Sandbox(program, job.student_lib, job.limits, zygote),
                       notebook_seconds=job.limits.notebook_seconds)
     try:
         session.sandbox()  # load once up front: a notebook that cannot run is one error
@@ -107,9 +110,14 @@ def _grade_notebook(job: Job, notebook: str) -> NotebookResult:
 
 
 def grade_student(job: Job) -> StudentResult:
-    """Every notebook of one student's submission, graded."""
+    """Every notebook of one student's submission, graded; one sandbox for the student,
+    a fresh process forked from it for each notebook."""
     start = time.perf_counter()
-    notebooks = {nb: grade_notebook(job, nb) for nb in job.notebooks}
+    zygote = Zygote(job.student_lib, job.limits)
+    try:
+        notebooks = {nb: grade_notebook(job, nb, zygote) for nb in job.notebooks}
+    finally:
+        zygote.close()
     return StudentResult(job.student, notebooks, seconds=time.perf_counter() - start)
 
 

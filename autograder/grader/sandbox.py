@@ -1,7 +1,15 @@
-"""Run a student's program in a confined child process and call into it.
+"""Run a student's programs in a confined process and call into them.
 
-How the child is confined is the business of ``backends.py`` (bubblewrap, or a weaker
-fallback that says what it lacks). What this module promises on top, whatever the backend:
+How the process is confined is the business of ``backends.py`` (bubblewrap, or a weaker
+fallback that says what it lacks). One confined process per student, the **zygote**,
+imports numpy and the student edition once; each notebook's program then runs in a fresh
+process forked from it (``Sandbox``), which applies the seccomp filter to itself before it
+runs a line of the student's code. So a notebook starts from a clean interpreter, as it
+would in Jupyter, without paying for Python and numpy again, and a crashed notebook
+restarts in milliseconds. The zygote runs only this package's code (``child.py``), never
+a student's, and it serves one student: nothing of one submission reaches another.
+
+What this module promises on top, whatever the backend:
 
 - **the grader never waits on the student**: every write to and read from the pipe has a
   deadline (the per-call limit, cut to what is left of the notebook's budget), so a child
@@ -113,54 +121,60 @@ def _private_file(folder: Path, name: str) -> int:
                    | os.O_CLOEXEC, 0o600)
 
 
-class Sandbox:
-    """One running student program. Use as a context manager; ``request`` talks to it."""
+class Zygote:
+    """One student's confined process, from which each notebook's process is forked.
 
-    def __init__(self, program: str, student_lib: Path | None, limits: Limits) -> None:
+    ``spawn`` runs a program in a fresh child and returns its first reply; while the child
+    lives, ``request`` talks to it; when it ends (cleanly on ``end_program``, or by dying),
+    the zygote reports how in one frame, read in place of a reply.
+    """
+
+    def __init__(self, student_lib: Path | None, limits: Limits) -> None:
         self.limits = limits
+        self.student_lib = student_lib
         self.backend = backends.choose()
+        self.process: subprocess.Popen | None = None
+        self._to_child = self._from_child = -1
+        self._out_fds: list[int] = []
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Fresh folders for a (re)start: the grader's files, private output files."""
+        self._close_output()
         self.root = Path(tempfile.mkdtemp(prefix="cnn-course-sandbox-"))
-        self.layout = self.backend.layout(self.root, student_lib)
-        for name, text in (("program.json", program),
-                           ("child.py", (HERE / "child.py").read_text()),
-                           ("wire.py", (HERE / "wire.py").read_text())):
+        self.layout = self.backend.layout(self.root, self.student_lib)
+        for name in ("child.py", "wire.py", "seccomp.py"):
             path = self.layout.grader / name
-            path.write_text(text)
+            path.write_text((HERE / name).read_text())
             os.chmod(path, 0o644)
         out = self.root / "out"  # the student's output: only the grader reaches this folder
         out.mkdir(mode=0o700)
         self._out_fds = [_private_file(out, "stdout"), _private_file(out, "stderr")]
-        self.process: subprocess.Popen | None = None
-        self._to_child = self._from_child = -1
-        self.loaded = False
-        self.load_error: LoadError | None = None
+        self._out_seen = 0
+        self._programs = 0
+        self.child_running = False
+
+    def restart(self, timeout: float) -> None:
+        """A new confined process in place of a dead one (a crash killed it, or a timeout)."""
+        self.close()
+        self._prepare()
+        self.start(timeout)
 
     # -- lifecycle -------------------------------------------------------------------
-    def __enter__(self) -> Sandbox:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def start(self, load_timeout: float | None = None) -> None:
-        """Run the program top to bottom (``load_timeout`` s, default the load limit)."""
+    def start(self, timeout: float) -> None:
+        """Start the confined process and wait (``timeout`` s) until it is ready."""
         warn_if_fallback()
+        if not self.root.exists():  # closed before: fresh folders
+            self._prepare()
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        program = f"{self.layout.inside_grader}/program.json"
-        args = [program, str(to_child_r), str(from_child_w)]
+        filter_on = "1" if seccomp.supported() else "0"
+        args = ["--zygote", str(to_child_r), str(from_child_w), filter_on]
         fds = [to_child_r, from_child_w]
-        filter_fd = None
-        if isinstance(self.backend, backends.Bubblewrap) and seccomp.supported():
-            filter_fd = os.memfd_create("cnn-course-seccomp", 0)  # bwrap applies it at exec
-            os.write(filter_fd, seccomp.program())
-            os.lseek(filter_fd, 0, os.SEEK_SET)
-            fds.append(filter_fd)
         cwd = self.layout.scratch or self.root
         try:
             self.process = subprocess.Popen(
-                self.backend.command(self.layout, args, filter_fd, self.limits),
+                self.backend.command(self.layout, args, None, self.limits),
                 stdin=subprocess.DEVNULL, stdout=self._out_fds[0], stderr=self._out_fds[1],
                 pass_fds=tuple(fds), start_new_session=True, close_fds=True,
                 preexec_fn=lambda: self.backend.preexec(self.limits),
@@ -173,15 +187,18 @@ class Sandbox:
         os.set_blocking(self._to_child, False)
         os.set_blocking(self._from_child, False)
         self._reader = wire.Reader(self._from_child)
-        limit = self.limits.load_seconds if load_timeout is None else load_timeout
-        reply, _ = self._receive(time.monotonic() + limit, limit, "loading your notebook",
-                                 self.limits.reply_floor_mb * 2**20)
-        if reply.get("loaded"):
-            self.loaded = True
-        else:
-            self.load_error = LoadError(reply.get("error", {}))
+        reply, _ = self.receive(time.monotonic() + timeout, timeout, "starting the sandbox",
+                                self.limits.reply_floor_mb * 2**20)
+        if not reply.get("ready"):
+            self.close()
+            raise SandboxCrashed("starting the sandbox: it answered something unexpected")
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def close(self) -> None:
+        """Kill the whole process group and remove the sandbox's folders."""
         if self.process is not None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
@@ -196,37 +213,82 @@ class Sandbox:
                 except OSError:
                     pass
         self._to_child = self._from_child = -1
+        self.child_running = False
         if self.root.exists():
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def __del__(self) -> None:
+    def _close_output(self) -> None:
         for fd in getattr(self, "_out_fds", []):
             try:
                 os.close(fd)
             except OSError:
                 pass
+        self._out_fds = []
 
-    @property
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+    def __del__(self) -> None:
+        self._close_output()
+
+    # -- programs -----------------------------------------------------------------------
+    def spawn(self, program: str, timeout: float) -> dict:
+        """Run ``program`` (the JSON of ``program.build_program``) in a fresh child; its
+        first reply ({"loaded": ...}) or, if it died while loading, the zygote's report."""
+        self._programs += 1
+        path = self.layout.grader / f"program-{self._programs}.json"
+        path.write_text(program)
+        os.chmod(path, 0o644)
+        inside = f"{self.layout.inside_grader}/{path.name}"
+        self.child_running = True
+        reply, _ = self.exchange({"op": "spawn", "program": inside}, [],
+                                 "loading your notebook", timeout,
+                                 self.limits.reply_floor_mb * 2**20)
+        return reply
+
+    def end_program(self) -> None:
+        """Ask the running child to exit and read the zygote's report of it."""
+        if not self.child_running or not self.alive:
+            return
+        try:
+            reply, _ = self.exchange({"op": "exit"}, [], "ending a notebook", 10.0,
+                                     self.limits.reply_floor_mb * 2**20)
+        except SandboxError:
+            return  # closed by exchange: the next notebook gets a fresh sandbox
+        if "ended" not in reply:
+            self.close()
 
     # -- talking -----------------------------------------------------------------------
+    def exchange(self, message: dict, arrays: list, what: str, timeout: float, budget: int):
+        """Send one frame and read the next; a report that the child ended ends it here."""
+        if not self.alive:
+            raise SandboxCrashed(f"{what}: the sandbox is no longer running")
+        deadline = time.monotonic() + timeout
+        try:
+            wire.send(self._to_child, message, arrays, deadline)
+        except (OSError, wire.WireError) as error:
+            raise self._fail(what, timeout, error) from None
+        reply, out_arrays = self.receive(deadline, timeout, what, budget)
+        if not isinstance(reply, dict):
+            self.close()
+            raise SandboxCrashed(f"{what}: the sandbox sent something unreadable")
+        if "ended" in reply:
+            self.child_running = False
+        return reply, out_arrays
+
+    def receive(self, deadline: float, timeout: float, what: str, budget: int):
+        try:
+            return wire.receive(self._reader, deadline, budget)
+        except (EOFError, OSError, wire.WireError) as error:
+            raise self._fail(what, timeout, error) from None
+
     def _fail(self, what: str, timeout: float, error: BaseException) -> SandboxError:
         if isinstance(error, wire.WireTimeout):
             self.close()
             return SandboxTimeout(f"{what} took longer than {timeout:g} s (infinite loop?)")
         code = self._exit_code()
         self.close()
-        return SandboxCrashed(self._death_sentence(what, code, error))
-
-    def _receive(self, deadline: float, timeout: float, what: str, budget: int):
-        try:
-            return wire.receive(self._reader, deadline, budget)
-        except (EOFError, OSError, wire.WireError) as error:
-            raise self._fail(what, timeout, error) from None
+        return SandboxCrashed(death_sentence(what, code, error, self.backend))
 
     def _exit_code(self) -> int | None:
-        """How the child ended, if it has (it closes the pipe just before it exits)."""
+        """How the process ended, if it has (it closes the pipe just before it exits)."""
         if self.process is None:
             return None
         try:
@@ -234,41 +296,9 @@ class Sandbox:
         except subprocess.TimeoutExpired:
             return None
 
-    def _death_sentence(self, what: str, code, error) -> str:
-        if isinstance(error, wire.WireError):
-            return f"{what}: {error}"
-        number = self.backend.signal_of(code) if code is not None else None
-        if number is not None:
-            try:
-                name = signal.Signals(number).name
-            except ValueError:
-                name = f"signal {number}"
-            hint = {"SIGKILL": " (out of memory or killed)", "SIGXCPU": " (CPU time limit)",
-                    "SIGSEGV": " (crashed)"}.get(name, "")
-            return f"{what}: your code's process died with {name}{hint}"
-        return f"{what}: your code's process exited (exit code {code}) instead of returning"
-
-    def request(self, message: dict, arrays: list, what: str, timeout: float | None = None):
-        """Send one operation and wait (``timeout`` s, default the per-call limit) for it."""
-        if not self.alive:
-            raise SandboxCrashed(f"{what}: the sandbox is no longer running")
-        limit = self.limits.call_seconds if timeout is None else timeout
-        deadline = time.monotonic() + limit
-        try:
-            wire.send(self._to_child, message, arrays, deadline)
-        except (OSError, wire.WireError) as error:
-            raise self._fail(what, limit, error) from None
-        budget = self.limits.reply_budget(sum(getattr(a, "nbytes", 0) for a in arrays))
-        reply, out_arrays = self._receive(deadline, limit, what, budget)
-        if not isinstance(reply, dict):
-            self.close()
-            raise SandboxCrashed(f"{what}: the sandbox sent something unreadable")
-        if not reply.get("ok"):
-            raise StudentError(reply.get("error", {}))
-        return reply.get("value"), out_arrays
-
     def output(self) -> str:
-        """What the student's code printed, capped (read through the grader's own fds)."""
+        """What the student's code printed since the last call, capped (read through the
+        grader's own descriptors)."""
         cap = self.limits.output_kb * 1024
         text = ""
         for fd in self._out_fds:
@@ -276,4 +306,92 @@ class Sandbox:
                 text += os.pread(fd, cap, 0).decode(errors="replace")
             except OSError:
                 pass
-        return text[:cap]
+        text = text[:cap]
+        new, self._out_seen = text[self._out_seen:], len(text)
+        return new
+
+
+def death_sentence(what: str, code, error, backend=None) -> str:
+    """What killed a process, in a sentence for the student."""
+    if isinstance(error, wire.WireError):
+        return f"{what}: {error}"
+    number = None
+    if code is not None:
+        number = backend.signal_of(code) if backend is not None else (-code if code < 0
+                                                                       else None)
+    if number is not None:
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        hint = {"SIGKILL": " (out of memory or killed)", "SIGXCPU": " (CPU time limit)",
+                "SIGSEGV": " (crashed)"}.get(name, "")
+        return f"{what}: your code's process died with {name}{hint}"
+    return f"{what}: your code's process exited (exit code {code}) instead of returning"
+
+
+class Sandbox:
+    """One notebook's program, running in a child of a student's ``Zygote``.
+
+    With no ``zygote`` given it starts (and on ``close`` ends) one of its own. Use as a
+    context manager, or ``start`` then ``request``; ``close`` ends the program.
+    """
+
+    def __init__(self, program: str, student_lib: Path | None, limits: Limits,
+                 zygote: Zygote | None = None) -> None:
+        self.program = program
+        self.limits = limits
+        self._own = zygote is None
+        self.zygote = zygote or Zygote(student_lib, limits)
+        self.loaded = False
+        self.load_error: LoadError | None = None
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self, load_timeout: float | None = None) -> None:
+        """Run the program top to bottom (``load_timeout`` s, default the load limit); the
+        zygote is started first if it is not running (its start counts toward the limit)."""
+        limit = self.limits.load_seconds if load_timeout is None else load_timeout
+        deadline = time.monotonic() + limit
+        if self.zygote.process is None:
+            self.zygote.start(limit)
+        elif not self.zygote.alive:
+            self.zygote.restart(limit)
+        reply = self.zygote.spawn(self.program, max(deadline - time.monotonic(), 0.001))
+        if "ended" in reply:
+            raise SandboxCrashed(death_sentence("loading your notebook", reply["ended"], None))
+        if reply.get("loaded"):
+            self.loaded = True
+        else:
+            self.load_error = LoadError(reply.get("error", {}))
+
+    @property
+    def alive(self) -> bool:
+        return self.zygote.alive and self.zygote.child_running
+
+    def close(self) -> None:
+        if self._own:
+            self.zygote.close()
+        else:
+            self.zygote.end_program()
+
+    def request(self, message: dict, arrays: list, what: str, timeout: float | None = None):
+        """Send one operation and wait (``timeout`` s, default the per-call limit) for it."""
+        if not self.alive:
+            raise SandboxCrashed(f"{what}: the sandbox is no longer running")
+        limit = self.limits.call_seconds if timeout is None else timeout
+        budget = self.limits.reply_budget(sum(getattr(a, "nbytes", 0) for a in arrays))
+        reply, out_arrays = self.zygote.exchange(message, arrays, what, limit, budget)
+        if "ended" in reply:
+            raise SandboxCrashed(death_sentence(what, reply["ended"], None))
+        if not reply.get("ok"):
+            raise StudentError(reply.get("error", {}))
+        return reply.get("value"), out_arrays
+
+    def output(self) -> str:
+        return self.zygote.output()

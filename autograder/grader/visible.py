@@ -14,7 +14,7 @@ from .escape import one_line
 from .grading import Job
 from .program import SubmissionError, build_program, read_submission
 from .proxy import Session
-from .sandbox import Limits, Sandbox, SandboxError, StudentError
+from .sandbox import Limits, Sandbox, SandboxError, StudentError, Zygote
 
 
 def visible_cells(job: Job, notebook: str, course_dir) -> list[tuple[str, str, int]]:
@@ -29,7 +29,8 @@ def visible_cells(job: Job, notebook: str, course_dir) -> list[tuple[str, str, i
     return found
 
 
-def run_visible_checks(job: Job, notebook: str, course_dir) -> list[tuple[str, bool, str]]:
+def run_visible_checks(job: Job, notebook: str, course_dir,
+                       zygote: Zygote | None = None) -> list[tuple[str, bool, str]]:
     """(grade_id, passed, what happened) for each visible check of ``notebook``."""
     cells = visible_cells(job, notebook, course_dir)
     try:
@@ -38,7 +39,7 @@ def run_visible_checks(job: Job, notebook: str, course_dir) -> list[tuple[str, b
         return [(grade_id, False, f"not run: {error}") for grade_id, _, _ in cells]
     program = build_program(nb, job.sources[notebook])
     limits: Limits = job.limits
-    session = Session(lambda: Sandbox(program, job.student_lib, limits),
+    session = Session(lambda: Sandbox(program, job.student_lib, limits, zygote),
                       notebook_seconds=limits.notebook_seconds)
     results = []
     try:
