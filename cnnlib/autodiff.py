@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["Value", "add_mul_graph", "sigmoid_neuron"]
+__all__ = ["Value", "add_mul_graph", "gate_needs_forward_values", "sigmoid_neuron"]
 
 
 class Value:
@@ -248,4 +248,20 @@ def sigmoid_neuron(
     dw = np.array([x[0] * dz, x[1] * dz, dz])
     dx = np.array([w[0] * dz, w[1] * dz])
     return float(f), dw, dx
+    # END SOLUTION
+
+
+def gate_needs_forward_values() -> dict[str, bool]:
+    """Notebook 01's question on the lecture's four gradient-flow patterns: which gates must
+    remember something from the forward pass (an input's value, or which input won) to send
+    their gradient back?
+
+    Returns:
+        {"add": bool, "mul": bool, "copy": bool, "max": bool}: True where the backward pass
+        needs something the forward pass saw. The add gate distributes and the copy gate
+        adds whatever comes back, knowing nothing of the inputs; the mul gate swaps in the
+        other input's value and the max gate routes to the input that was larger.
+    """
+    # BEGIN SOLUTION a1_backprop
+    return {"add": False, "mul": True, "copy": False, "max": True}
     # END SOLUTION

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["affine_backward", "affine_forward"]
+__all__ = ["affine_backward", "affine_forward", "matmul_jacobian_entries"]
 
 
 def affine_forward(
@@ -56,4 +56,21 @@ def affine_backward(
     dw = rows.T @ dout
     db = dout.sum(axis=0)
     return dx, dw, db
+    # END SOLUTION
+
+
+def matmul_jacobian_entries(n: int, d: int, m: int) -> tuple[int, int]:
+    """How many numbers the two Jacobians of y = x w would hold, x (n, d), w (d, m).
+
+    The lecture's reason never to form a Jacobian: dy/dx has one entry per pair (entry of
+    x, entry of y), n d * n m of them (N = 64, D = M = 4096: 2**36 entries, 256 GiB in
+    float32), and dy/dw one per pair (entry of w, entry of y), d m * n m; the gradients
+    dL/dx and dL/dw themselves have only the n d and d m entries of x and w.
+
+    Returns:
+        (entries of dy/dx, entries of dy/dw) as Python ints.
+    """
+    # BEGIN SOLUTION a1_backprop
+    outputs = int(n) * int(m)
+    return int(n) * int(d) * outputs, int(d) * int(m) * outputs
     # END SOLUTION

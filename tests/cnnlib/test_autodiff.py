@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnnlib import Value, add_mul_graph, sigmoid_neuron
+from cnnlib import Value, add_mul_graph, gate_needs_forward_values, sigmoid_neuron
 
 pytestmark = pytest.mark.nb01_computational_graphs
 
@@ -217,3 +217,26 @@ def test_sigmoid_neuron_accepts_arrays_and_matches_the_closed_form():
         assert f == pytest.approx(s)
         np.testing.assert_allclose(dw, s * (1 - s) * np.array([x[0], x[1], 1.0]))
         np.testing.assert_allclose(dx, s * (1 - s) * w[:2])
+
+
+# Each pattern as a graph of Values: the gate's inputs (a, b) and its output, with an
+# upstream gradient of 2 (the copy gate is a used twice, as a * 1 and a * 1).
+GATE_GRAPHS = {
+    "add": lambda a, b: (a + b) * 2,
+    "mul": lambda a, b: (a * b) * 2,
+    "copy": lambda a, b: (a * 1.0 + a * 1.0 + b * 0.0) * 2,
+    "max": lambda a, b: a.max(b) * 2,
+}
+
+
+@pytest.mark.parametrize("gate", sorted(GATE_GRAPHS))
+def test_a_gate_needs_forward_values_exactly_when_its_gradients_depend_on_them(gate):
+    # Whether a gate must remember its inputs: do the gradients it sends back change when
+    # the inputs change (with the same upstream gradient)?
+    sent = set()
+    for a, b in [(3.0, -4.0), (-4.0, 3.0), (0.5, 2.0), (7.0, 1.0)]:
+        va, vb = Value(a), Value(b)
+        GATE_GRAPHS[gate](va, vb).backward()
+        sent.add((va.grad, vb.grad))
+    assert gate_needs_forward_values()[gate] == (len(sent) > 1)
+    assert set(gate_needs_forward_values()) == set(GATE_GRAPHS)

@@ -60,3 +60,22 @@ def test_affine_keeps_the_dtype(dtype):
     assert out.dtype == dtype
     assert all(g.dtype == dtype for g in c.affine_backward(np.ones_like(out), cache))
 
+
+
+@pytest.mark.parametrize("n,d,m", [(1, 1, 1), (2, 3, 4), (3, 1, 2), (1, 4, 3)])
+def test_matmul_jacobian_entries_counts_the_jacobians_formed_entry_by_entry(n, d, m):
+    # Form both Jacobians of y = x w by nudging every entry of x and of w and recording how
+    # every entry of y moves: their sizes are what the function counts.
+    rng = np.random.default_rng(n * 100 + d * 10 + m)
+    x, w = rng.standard_normal((n, d)), rng.standard_normal((d, m))
+    dy_dx = [(x + np.eye(n * d)[k].reshape(n, d)) @ w - x @ w for k in range(n * d)]
+    dy_dw = [x @ (w + np.eye(d * m)[k].reshape(d, m)) - x @ w for k in range(d * m)]
+    assert c.matmul_jacobian_entries(n, d, m) == (np.size(dy_dx), np.size(dy_dw))
+
+
+def test_matmul_jacobian_entries_of_the_lecture_layer():
+    # N = 64, D = M = 4096: the lecture's 256 GB is 2**38 bytes of float32 (256 GiB).
+    dx_entries, dw_entries = c.matmul_jacobian_entries(64, 4096, 4096)
+    assert 4 * dx_entries == 256 * 2**30
+    assert 4 * dw_entries == 16 * 2**40
+    assert all(type(v) is int for v in (dx_entries, dw_entries))

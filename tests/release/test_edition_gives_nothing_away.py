@@ -64,6 +64,8 @@ def _samples() -> dict[str, tuple[tuple, dict]]:
         "affine_backward": ((n(size=aff_out.shape), aff_cache), {}),
         "softmax_cross_entropy": ((n(size=(4, 5)), np.array([0, 3, 1, 4])), {}),
         "numerical_gradient": ((np.tanh, n(size=(3, 2)), n(size=(3, 2))), {}),
+        "gate_needs_forward_values": ((), {}),
+        "matmul_jacobian_entries": ((3, 5, 7), {}),
         "conv_output_size": ((227, 11), {"stride": 4, "pad": 0}),
         "cross_correlate2d": ((n(size=(5, 6)), n(size=(3, 2))), {}),
         "convolve2d": ((n(size=(5, 6)), n(size=(3, 2))), {}),
