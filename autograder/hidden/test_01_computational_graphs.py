@@ -1,4 +1,5 @@
-"""Hidden tests for 01_computational_graphs: add_mul_graph, sigmoid_neuron and the Value class.
+"""Hidden tests for 01_computational_graphs: add_mul_graph, sigmoid_neuron, the Value class and
+the question on the gradient-flow patterns (gate_needs_forward_values).
 
 Every ``student.<name>(...)`` call runs in the sandbox. ``student.Value(2.0)`` comes back as
 a handle: arithmetic on it, ``.exp()``, ``.backward()`` and the like run remotely, and
@@ -436,6 +437,12 @@ def test_value_backward_order_and_shared_nodes(student):
             "m + (m * 2 + 1) with m = a * a: only the direct use of m reached a: a node's "
             "_backward ran before all of its uses had added their gradient; go through the "
             "nodes in reverse topological order")
+    if _near(grads[0], 12.0):
+        raise AssertionError(
+            "m + (m * 2 + 1) with m = a * a: a.grad is wrong because m's _backward ran once "
+            "for each path that reaches it, the first time before both of its uses had added "
+            "their share (a recursive backward that calls each input's _backward as it goes): "
+            "order the nodes topologically first, then run each _backward once, in reverse")
     if _near(grads[0], 18.0):
         raise AssertionError(
             "m + (m * 2 + 1) with m = a * a: a.grad doubled: a node reached along two paths "
@@ -470,3 +477,23 @@ def test_value_zero_grad_then_backward_again(student):
         f"backward after zero_grad gives {second}, the first backward gave {first}: an inner "
         "node kept its old gradient (zero_grad must reach every node, not only the leaves "
         "and the output)")
+
+
+# --------------------------------------------------------------------------------------
+# Question: which gates need something from the forward pass
+# --------------------------------------------------------------------------------------
+
+@pytest.mark.grade(grade_id="test_gate_needs_forward_values", points=1)
+def test_gate_needs_forward_values(student):
+    answer = student.gate_needs_forward_values()
+    gates = {"add", "mul", "copy", "max"}
+    assert isinstance(answer, dict) and set(answer) == gates, (
+        "gate_needs_forward_values should return a dict with the keys 'add', 'mul', 'copy' "
+        "and 'max'")
+    assert all(isinstance(v, bool) for v in answer.values()), (
+        "answer True or False for each gate")
+    want = cnnlib.gate_needs_forward_values()
+    assert all(answer[g] == want[g] for g in gates), (
+        "at least one of the four answers is wrong: for each gate, ask whether the gradients "
+        "it sends back would change if the numbers that came in were different (try it with "
+        "your Value: two different inputs, the same upstream gradient)")

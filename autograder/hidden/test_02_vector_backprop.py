@@ -1,4 +1,5 @@
-"""Hidden tests for 02_vector_backprop: numerical_gradient, relu, sigmoid, affine, softmax loss.
+"""Hidden tests for 02_vector_backprop: numerical_gradient, relu, sigmoid, affine, softmax loss,
+and the question on the size of the matrix multiply's Jacobians (matmul_jacobian_entries).
 
 Every ``student.<name>(...)`` call runs in the sandbox; expected values come from the
 reference ``cnnlib`` and from formulas worked out here, and backward passes are also
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _checks import as_float, close, mismatch, raised, rng
+from _checks import as_float, close, mismatch, raised, redraw, rng
 
 import cnnlib
 
@@ -470,3 +471,74 @@ def test_softmax_against_reference_and_numeric(student):
     numeric = cnnlib.numerical_gradient(lambda s: _loss(student, s, y)[0], scores.copy())
     assert close(dscores, numeric, 1e-6), (
         "dscores disagrees with centred differences of your loss")
+
+
+# --------------------------------------------------------------------------------------
+# Question: how many numbers the Jacobians of y = x w hold
+# --------------------------------------------------------------------------------------
+
+def _jacobian_counts(student, n, d, m):
+    result = student.matmul_jacobian_entries(n, d, m)
+    assert isinstance(result, (tuple, list)) and len(result) == 2, (
+        "matmul_jacobian_entries should return the pair (entries of dy/dx, entries of dy/dw)")
+    try:
+        counts = [int(v) for v in result]
+    except (TypeError, ValueError):
+        raise AssertionError("matmul_jacobian_entries should return two whole numbers") from None
+    assert all(int(v) == v for v in result), "the counts should be whole numbers"
+    return counts
+
+
+def _sizes(gen):
+    """(n, d, m), all different and at least 2, so that every wrong count differs from the
+    right one."""
+    return redraw(lambda: tuple(int(v) for v in gen.integers(2, 60, size=3)),
+                  lambda s: len(set(s)) == 3)
+
+
+@pytest.mark.grade(grade_id="test_matmul_jacobian_entries", points=1)
+def test_matmul_jacobian_of_x(student):
+    gen = rng(61)
+    for n, d, m in [(64, 4096, 4096), *(_sizes(gen) for _ in range(3))]:
+        got = _jacobian_counts(student, n, d, m)[0]
+        want, other = cnnlib.matmul_jacobian_entries(n, d, m)
+        if got == want:
+            continue
+        if got == n * d:
+            raise AssertionError(
+                "dy/dx: your count is the number of entries of x (and of dL/dx), not of the "
+                "Jacobian, which has one entry per pair (entry of x, entry of y)")
+        if got == n * d * m:
+            raise AssertionError(
+                "dy/dx: your count holds only the entries that can be non-zero (each x[i, k] "
+                "moves the m entries of row i of y); the Jacobian has one entry per pair "
+                "(entry of x, entry of y), zeros included")
+        if got == other:
+            raise AssertionError("dy/dx: your first count is the one of dy/dw: the pair is "
+                                 "(entries of dy/dx, entries of dy/dw)")
+        raise AssertionError("dy/dx: your count is wrong: one entry per pair (entry of x, "
+                             "entry of y)")
+
+
+@pytest.mark.grade(grade_id="test_matmul_jacobian_entries", points=1)
+def test_matmul_jacobian_of_w(student):
+    gen = rng(62)
+    for n, d, m in [_sizes(gen) for _ in range(4)]:
+        got = _jacobian_counts(student, n, d, m)[1]
+        other, want = cnnlib.matmul_jacobian_entries(n, d, m)
+        if got == want:
+            continue
+        if got == d * m:
+            raise AssertionError(
+                "dy/dw: your count is the number of entries of w (and of dL/dw), not of the "
+                "Jacobian, which has one entry per pair (entry of w, entry of y)")
+        if got == d * m * n:
+            raise AssertionError(
+                "dy/dw: your count holds only the entries that can be non-zero (each w[k, j] "
+                "moves the n entries of column j of y); the Jacobian has one entry per pair "
+                "(entry of w, entry of y), zeros included")
+        if got == other:
+            raise AssertionError("dy/dw: your second count is the one of dy/dx: the pair is "
+                                 "(entries of dy/dx, entries of dy/dw)")
+        raise AssertionError("dy/dw: your count is wrong: one entry per pair (entry of w, "
+                             "entry of y)")

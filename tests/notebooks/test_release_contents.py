@@ -94,8 +94,10 @@ def test_hidden_test_points_match_the_notebook_grade_cells():
 
     for path in notebook_paths(SOLUTIONS):
         nb = nbformat.read(path, as_version=4)
+        # test cells only: an answer cell (grade and solution) is graded by hand, not by tests
         cells = {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c).get("points", 0))
-                 for c in nb.cells if nbgrader_meta(c).get("grade")}
+                 for c in nb.cells
+                 if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
         hidden = Path(ROOT / "autograder" / "hidden" / f"test_{path.stem}.py")
         assert hidden.is_file(), f"no hidden tests for {path.stem}"
         points: dict[str, float] = {}
