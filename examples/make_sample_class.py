@@ -182,6 +182,22 @@ A1 = [
             "affine_forward multiplies x without flattening it to (N, D)",
             [(V, "affine_forward", "rows = x.reshape(len(x), -1)  # (N, D): one row per example",
               "rows = x")]),
+    Student("a1_bug_recursive_backward", "a1_backprop",
+            "Value.backward recurses into each node's inputs as it reaches them, without a "
+            "topological order (a node reached along two paths runs once per path)",
+            [(G, "Value", "        self.grad = 1.0\n"
+              "        for node in reversed(self._topological_order()):\n"
+              "            node._backward()",
+              "        self.grad = 1.0\n\n"
+              "        def propagate(node):\n"
+              "            node._backward()\n"
+              "            for child in node._children:\n"
+              "                propagate(child)\n\n"
+              "        propagate(self)")]),
+    Student("a1_bug_jacobian_as_variable_sizes", "a1_backprop",
+            "the Jacobians of y = x w counted as the sizes of x and w (question 1 of 02)",
+            [(V, "matmul_jacobian_entries", "return n * d * outputs, d * m * outputs",
+              "return n * d, d * m")]),
     Student("a1_bug_softmax_overflow", "a1_backprop",
             "softmax without subtracting the row maximum (overflows on large scores)",
             [(V, "softmax_cross_entropy",
@@ -216,23 +232,35 @@ A1 = [
 
 STUDENTS = A1 + A2 + A3
 
+# a1's notebooks have four questions graded by hand: pending in every a1 student's grades
+PENDING = "; 8 points pending (the four questions, graded by hand)"
+
 # What grading each student gives (tests/autograder/test_sample_class.py asserts it cell by
 # cell). "Loses X" means those grade cells score less than full and every other cell is full.
 OUTCOME = {
-    "a1_correct": "31/31",
-    "a1_partial_graphs_only": "01 full, 02 nothing (stubs)",
-    "a1_partial_vector_only": "02 full, 01 nothing (stubs)",
+    "a1_correct": "34/42: every autograded point" + PENDING,
+    "a1_partial_graphs_only": "01 full, 02 nothing (stubs)" + PENDING,
+    "a1_partial_vector_only": "02 full, 01 nothing (stubs)" + PENDING,
     "a1_bug_assign_instead_of_accumulate": "loses the four Value cells (ops, graphs, reuse, "
-                                           "zero_grad); the reuse message names = vs +=",
-    "a1_bug_affine_without_reshape": "loses affine forward and backward",
-    "a1_bug_softmax_overflow": "loses softmax_cross_entropy",
-    "a1_broken_invalid_json": "02 is an error ('not a readable notebook'), 0; 01 full",
-    "a1_broken_missing_notebook": "01 is an error ('missing from the submission'), 0; 02 full",
-    "a1_broken_renamed_function": "loses softmax_cross_entropy ('not found ... renamed?')",
-    "a1_broken_exception_at_top": "01 is an error (its RuntimeError), 0; 02 full",
-    "a1_hostile_import_reference": "loses relu_backward (no reference cnnlib in the sandbox)",
-    "a1_hostile_exit": "loses sigmoid_neuron (its process exited)",
-    "a1_hostile_patch_numpy": "loses relu forward and backward (comparisons run in the grader)",
+                                           "zero_grad); the reuse message names = vs +="
+                                           + PENDING,
+    "a1_bug_recursive_backward": "loses the Value cells whose graphs share a node (graphs, "
+                                 "reuse, zero_grad); the reuse message names the recursive "
+                                 "walk" + PENDING,
+    "a1_bug_jacobian_as_variable_sizes": "loses matmul_jacobian_entries" + PENDING,
+    "a1_bug_affine_without_reshape": "loses affine forward and backward" + PENDING,
+    "a1_bug_softmax_overflow": "loses softmax_cross_entropy" + PENDING,
+    "a1_broken_invalid_json": "02 is an error ('not a readable notebook'), 0; 01 full" + PENDING,
+    "a1_broken_missing_notebook": "01 is an error ('missing from the submission'), 0; 02 full"
+                                  + PENDING,
+    "a1_broken_renamed_function": "loses softmax_cross_entropy ('not found ... renamed?')"
+                                  + PENDING,
+    "a1_broken_exception_at_top": "01 is an error (its RuntimeError), 0; 02 full" + PENDING,
+    "a1_hostile_import_reference": "loses relu_backward (no reference cnnlib in the sandbox)"
+                                   + PENDING,
+    "a1_hostile_exit": "loses sigmoid_neuron (its process exited)" + PENDING,
+    "a1_hostile_patch_numpy": "loses relu forward and backward (comparisons run in the "
+                              "grader)" + PENDING,
     "a2_correct": "32/32",
     "a2_partial_conv_only": "03 full, 04 nothing (stubs)",
     "a2_partial_pool_only": "04 full, 03 nothing (stubs)",

@@ -28,11 +28,12 @@ MARKS = {"a1_backprop": pytest.mark.a1_backprop, "a2_convolution": pytest.mark.a
 # notebook -> its grade cells (the hidden tests' grade ids)
 CELLS = {
     "01_computational_graphs": ["test_add_mul_graph", "test_sigmoid_neuron", "test_value_ops",
-                                "test_value_graphs", "test_value_reuse", "test_value_zero_grad"],
+                                "test_value_graphs", "test_value_reuse", "test_value_zero_grad",
+                                "test_gate_needs_forward_values"],
     "02_vector_backprop": ["test_numerical_gradient", "test_sigmoid_forward",
                            "test_sigmoid_backward", "test_relu_forward", "test_relu_backward",
                            "test_affine_forward", "test_affine_backward",
-                           "test_softmax_cross_entropy"],
+                           "test_softmax_cross_entropy", "test_matmul_jacobian_entries"],
     "03_convolution": ["test_conv_output_size", "test_cross_correlate2d", "test_convolve2d",
                        "test_conv2d_forward_naive", "test_conv2d_forward",
                        "test_conv2d_backward"],
@@ -49,7 +50,13 @@ CELLS = {
 NOTEBOOKS = {"a1_backprop": ["01_computational_graphs", "02_vector_backprop"],
              "a2_convolution": ["03_convolution", "04_pooling"],
              "a3_cnns": ["05_training_a_cnn", "06_architectures", "07_tuning_and_transfer"]}
-MAX_SCORE = {"a1_backprop": 31, "a2_convolution": 32, "a3_cnns": 32}
+# notebook -> its manually graded answer cells and their points (pending until a TA grades)
+MANUAL = {
+    "01_computational_graphs": {"q_graph_not_unique": 2.0, "q_topological_order": 2.0},
+    "02_vector_backprop": {"q_sigmoid_saturation": 2.0, "q_bias_sum": 2.0},
+}
+# autograded points plus the manual cells' points
+MAX_SCORE = {"a1_backprop": 34 + 8, "a2_convolution": 32, "a3_cnns": 32}
 CONV_FORWARDS = ["test_conv2d_forward_naive", "test_conv2d_forward", "test_conv2d_backward"]
 
 # student -> the grade cells it loses; every other cell of the assignment is at full marks
@@ -60,6 +67,10 @@ LOSSES: dict[str, list[str]] = {
     # the add gate is in every graph, so every Value cell loses (the reuse cell says why)
     "a1_bug_assign_instead_of_accumulate": ["test_value_ops", "test_value_graphs",
                                             "test_value_reuse", "test_value_zero_grad"],
+    # a node reached along two paths (the graphs' mixed graph, the reuse cell's m) runs twice
+    "a1_bug_recursive_backward": ["test_value_graphs", "test_value_reuse",
+                                  "test_value_zero_grad"],
+    "a1_bug_jacobian_as_variable_sizes": ["test_matmul_jacobian_entries"],
     "a1_bug_affine_without_reshape": ["test_affine_forward", "test_affine_backward"],
     "a1_bug_softmax_overflow": ["test_softmax_cross_entropy"],
     "a1_broken_invalid_json": CELLS["02_vector_backprop"],
@@ -208,14 +219,24 @@ def test_every_sample_student_is_graded_and_the_json_follows_the_schema(graded, 
     _, report = graded(assignment)
     assert report["assignment"] == assignment
     assert set(report["students"]) == {s for s in LOSSES if _assignment(s) == assignment}
+    pending = sum(sum(MANUAL.get(nb, {}).values()) for nb in NOTEBOOKS[assignment])
     for student in report["students"].values():
-        assert set(student) == {"score", "max_score", "notebooks"}
+        assert set(student) == {"score", "max_score", "notebooks"} | (
+            {"pending"} if pending else set())
+        assert student.get("pending", 0) == pytest.approx(pending)
         assert student["max_score"] == MAX_SCORE[assignment]
         assert sorted(student["notebooks"]) == NOTEBOOKS[assignment]  # a missing one too
         assert student["score"] == pytest.approx(
             sum(nb["score"] for nb in student["notebooks"].values()))
         for name, nb in student["notebooks"].items():
-            assert set(nb) == {"score", "max_score", "error", "tests"}
+            manual = MANUAL.get(name, {})
+            assert set(nb) == {"score", "max_score", "error", "tests"} | (
+                {"manual", "pending"} if manual else set())
+            if manual:  # listed with their points, ungraded, pending in the total
+                assert {m["grade_id"]: m["max_score"] for m in nb["manual"]} == manual
+                assert all(m["score"] is None and m["status"] == "needs manual grading"
+                           for m in nb["manual"])
+                assert nb["pending"] == pytest.approx(sum(manual.values()))
             assert nb["error"] is None or (isinstance(nb["error"], str) and nb["error"])
             assert {t["grade_id"] for t in nb["tests"]} == set(CELLS[name])
             for test in nb["tests"]:
@@ -225,7 +246,8 @@ def test_every_sample_student_is_graded_and_the_json_follows_the_schema(graded, 
                 assert 0 <= test["score"] <= test["max_score"]
                 assert (test["status"] == "passed") == (test["score"] == test["max_score"])
             assert nb["score"] == pytest.approx(sum(t["score"] for t in nb["tests"]))
-            assert nb["max_score"] == pytest.approx(sum(t["max_score"] for t in nb["tests"]))
+            assert nb["max_score"] == pytest.approx(
+                sum(t["max_score"] for t in nb["tests"]) + sum(manual.values()))
 
 
 @pytest.mark.parametrize("student", _params(LOSSES))
@@ -243,8 +265,9 @@ def test_a_broken_notebook_is_an_error_and_the_others_are_graded(graded, student
     result = report["students"][student]["notebooks"]
     assert words in result[notebook]["error"] and result[notebook]["score"] == 0
     for other, nb in result.items():
-        if other != notebook:
-            assert nb["error"] is None and nb["score"] == nb["max_score"]
+        if other != notebook:  # full marks but for the answer cells a TA has yet to grade
+            assert nb["error"] is None
+            assert nb["score"] == nb["max_score"] - sum(MANUAL.get(other, {}).values())
 
 
 @pytest.mark.parametrize("student", _params(RENAMED))
