@@ -7,7 +7,7 @@ a handle: arithmetic on it, ``.exp()``, ``.backward()`` and the like run remotel
 ``cnnlib`` (the same graph built from ``cnnlib.Value``) or from formulas worked out here;
 the usual wrong versions (mul not swapped, ``=`` instead of ``+=``, a node's backward run
 before all of its uses have contributed, ``zero_grad`` resetting only the output) are
-recognised to name the misconception. Random points come from the run's seed
+recognized to name the misconception. Random points come from the run's seed
 (``_checks.rng``); messages name the operation and the student's own numbers, never the
 points or the expected values.
 """

@@ -6,7 +6,7 @@ reference ``cnnlib`` and from formulas worked out here, and backward passes are 
 checked against ``cnnlib.numerical_gradient`` of the student's own forward pass. The usual
 wrong versions (one-sided differences, the ReLU mask taken from dout, the sigmoid's local
 gradient from its input, an affine input left unflattened, a mean instead of a sum for db,
-a softmax that overflows or is not averaged over N) are recognised to name the mistake.
+a softmax that overflows or is not averaged over N) are recognized to name the mistake.
 Random inputs come from the run's seed (``_checks.rng``); messages name the mistake and
 may quote the student's own result, never the inputs or the expected values.
 
@@ -107,7 +107,7 @@ def test_numerical_gradient_full_jacobians_and_scalars(student):
 
 
 @pytest.mark.grade(grade_id="test_numerical_gradient", points=1)
-def test_numerical_gradient_is_centred(student):
+def test_numerical_gradient_is_centered(student):
     gen = rng(13)
     x = gen.uniform(-2.0, 4.0, size=3)
     grad = _numerical(student, ("exp",), x.copy())
@@ -115,9 +115,9 @@ def test_numerical_gradient_is_centred(student):
     if 1e-6 < error < 1e-4:
         raise AssertionError(
             "np.exp: the relative error has the size of a one-sided difference "
-            "(f(x + h) - f(x)) / h; use the centred (f(x + h) - f(x - h)) / 2h")
+            "(f(x + h) - f(x)) / h; use the centered (f(x + h) - f(x - h)) / 2h")
     assert error < 1e-8, (
-        "np.exp on 3 values: further off than centred differences with the default "
+        "np.exp on 3 values: further off than centered differences with the default "
         "h = 1e-5 are")
     x = gen.uniform(-1.0, 1.0, size=(1, 1, 1, 1))
     dout = gen.uniform(-3.0, -1.0, size=(1, 1, 1, 1))
@@ -183,13 +183,13 @@ def test_relu_backward_against_reference_and_numeric(student):
         assert dx.shape == x.shape, f"x of shape {shape}: dx has shape {dx.shape}"
         assert np.array_equal(dx, cnnlib.relu_backward(dout, cnnlib.relu_forward(x)[1])), (
             f"x of shape {shape}: dx should be dout where x > 0 and 0 elsewhere")
-    x = _away_from_zero(gen, (2, 3))  # centred differences never straddle the kink
+    x = _away_from_zero(gen, (2, 3))  # centered differences never straddle the kink
     dout = gen.normal(size=x.shape)
     dx = as_float(student.relu_backward(dout, student.relu_forward(x)[1]))
     numeric = cnnlib.numerical_gradient(
         lambda v: as_float(student.relu_forward(v)[0]), x.copy(), dout)
     assert close(dx, numeric, 1e-6), (
-        "relu_backward disagrees with centred differences of relu_forward")
+        "relu_backward disagrees with centered differences of relu_forward")
 
 
 # --------------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def test_sigmoid_backward_against_reference_and_numeric(student):
     numeric = cnnlib.numerical_gradient(lambda v: as_float(student.sigmoid_forward(v)[0]),
         x.copy(), dout)
     assert close(dx, numeric, 1e-7), (
-        "sigmoid_backward disagrees with centred differences of sigmoid_forward")
+        "sigmoid_backward disagrees with centered differences of sigmoid_forward")
 
 
 # --------------------------------------------------------------------------------------
@@ -372,7 +372,7 @@ def test_affine_backward_bias_sum_and_numeric(student):
             "of its variable")
         numeric = cnnlib.numerical_gradient(forward, point.copy(), dout)
         assert close(got, numeric, 1e-6), (
-            f"{name} disagrees with centred differences of your affine_forward")
+            f"{name} disagrees with centered differences of your affine_forward")
 
 
 # --------------------------------------------------------------------------------------
@@ -470,7 +470,7 @@ def test_softmax_against_reference_and_numeric(student):
     _, dscores = _loss(student, scores, y)
     numeric = cnnlib.numerical_gradient(lambda s: _loss(student, s, y)[0], scores.copy())
     assert close(dscores, numeric, 1e-6), (
-        "dscores disagrees with centred differences of your loss")
+        "dscores disagrees with centered differences of your loss")
 
 
 # --------------------------------------------------------------------------------------
