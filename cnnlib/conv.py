@@ -23,6 +23,7 @@ __all__ = [
     "conv2d_forward",
     "conv2d_forward_naive",
     "conv_output_size",
+    "conv_params",
     "convolve2d",
     "cross_correlate2d",
 ]
@@ -47,6 +48,25 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, pad: int = 0) -> i
     if room < 0:
         raise ValueError(f"kernel {kernel} does not fit in input {size} with padding {pad}")
     return room // stride + 1
+    # END SOLUTION
+
+
+def conv_params(in_channels: int, kernel_size: Pair, n_kernels: int) -> int:
+    """Learned parameters of a conv layer: (kh * kw * in_channels + 1) * n_kernels.
+
+    Each of the ``n_kernels`` kernels is as deep as the input (kh x kw x in_channels
+    weights) and has one bias; the slides' example, 3x3 kernels on RGB and 4 of them,
+    has (3 * 3 * 3 + 1) * 4 = 112. The size of the image does not enter: the weights are
+    shared over every position.
+
+    Raises:
+        ValueError: a count below 1.
+    """
+    # BEGIN SOLUTION a2_convolution
+    kh, kw = pair(kernel_size, "kernel_size")
+    if min(in_channels, kh, kw, n_kernels) < 1:
+        raise ValueError(f"need positive sizes; got {in_channels}, {kernel_size}, {n_kernels}")
+    return (kh * kw * in_channels + 1) * n_kernels
     # END SOLUTION
 
 

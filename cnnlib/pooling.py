@@ -15,7 +15,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .shapes import Pair, pool_geometry
 
-__all__ = ["avgpool2d_backward", "avgpool2d_forward", "maxpool2d_backward", "maxpool2d_forward"]
+__all__ = ["avgpool2d_backward", "avgpool2d_forward", "invariant_shifts", "maxpool2d_backward",
+           "maxpool2d_forward"]
 
 
 def _windows(x: np.ndarray, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
@@ -107,4 +108,25 @@ def avgpool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
             rows, columns = slice(a, a + sh * (ho - 1) + 1, sh), slice(b, b + sw * (wo - 1) + 1, sw)
             dx[:, :, rows, columns] += each
     return dx
+    # END SOLUTION
+
+
+def invariant_shifts(position: int, kernel_size: int) -> tuple[int, int]:
+    """How far a lone peak can move before max pooling notices: (left, right), in pixels.
+
+    One axis of a feature map that is zero but for one positive value at ``position``,
+    max pooled with windows of ``kernel_size`` that tile the axis from 0 (stride =
+    kernel_size): the pooled output stays the same while the peak stays in its window,
+    so it may move ``position % kernel_size`` pixels back and ``kernel_size - 1 -
+    position % kernel_size`` forward. Notebook 04's cross fires at column 4 of 4-wide
+    windows: (0, 3).
+
+    Raises:
+        ValueError: position < 0 or kernel_size < 1.
+    """
+    # BEGIN SOLUTION a2_convolution
+    if position < 0 or kernel_size < 1:
+        raise ValueError(f"need position >= 0 and kernel_size >= 1; got {position}, {kernel_size}")
+    offset = position % kernel_size  # where the peak sits inside its window
+    return offset, kernel_size - 1 - offset
     # END SOLUTION

@@ -258,3 +258,29 @@ def test_a_kernel_larger_than_the_padded_input_is_refused_like_torch():
         torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1)
     with pytest.raises(ValueError, match="does not fit"):
         c.conv2d_forward(x, w, b, pad=1)
+
+
+# --- parameter counts -------------------------------------------------------------------
+
+@pytest.mark.parametrize("in_channels, kernel_size, n_kernels, expected", [
+    (3, 3, 4, 112),         # the slides: (3 * 3 * 3 + 1) * 4
+    (1, 3, 1, 10),          # idea 2 of the lecture: one shared 3x3 kernel and its bias
+    (1, 3, 64, 640),        # idea 3: 64 learned features
+    (3, (5, 3), 2, 92),     # non-square: (5 * 3 * 3 + 1) * 2
+    (64, 1, 16, 1040),      # a 1x1 convolution: one weight per input channel
+])
+def test_conv_params_counts_weights_and_one_bias_per_kernel(in_channels, kernel_size,
+                                                            n_kernels, expected):
+    assert c.conv_params(in_channels, kernel_size, n_kernels) == expected
+
+
+def test_conv_params_equals_the_size_of_a_layers_arrays():
+    for in_channels, kh, kw, n_kernels in [(3, 3, 3, 4), (2, 5, 1, 7), (16, 3, 3, 32)]:
+        w, b = np.zeros((n_kernels, in_channels, kh, kw)), np.zeros(n_kernels)
+        assert c.conv_params(in_channels, (kh, kw), n_kernels) == w.size + b.size
+
+
+def test_conv_params_refuses_empty_layers():
+    for args in [(0, 3, 4), (3, 0, 4), (3, 3, 0), (3, (3, 0), 1)]:
+        with pytest.raises(ValueError):
+            c.conv_params(*args)

@@ -174,3 +174,30 @@ def test_max_and_average_pool_equal_torch_including_remainders(problem):
         out, _ = ours(p.x, p.kernel_size, p.stride)
         expected = theirs(torch.tensor(p.x), p.kernel_size, p.stride)  # ceil_mode=False
         np.testing.assert_allclose(out, expected.numpy(), rtol=1e-12)
+
+
+# --- how far a peak may move (notebook 04's invariance experiment) ------------------------
+
+@pytest.mark.parametrize("position, kernel_size", [(4, 4), (7, 4), (5, 4), (0, 2), (9, 3),
+                                                    (3, 1), (13, 5)])
+def test_invariant_shifts_are_the_moves_that_leave_the_pooled_output_alone(position,
+                                                                         kernel_size):
+    """Checked against max pooling itself: move a lone peak and see when the output changes."""
+    size = 4 * kernel_size + position
+
+    def pooled(at):
+        row = np.zeros((1, 1, 1, size))
+        row[0, 0, 0, at] = 1.0
+        return c.maxpool2d_forward(row, (1, kernel_size))[0]
+
+    left, right = c.invariant_shifts(position, kernel_size)
+    same = [s for s in range(-position, size - position) if np.array_equal(
+        pooled(position + s), pooled(position))]
+    assert (min(same), max(same)) == (-left, right)
+    assert same == list(range(-left, right + 1))
+
+
+def test_invariant_shifts_refuses_what_is_no_position():
+    for args in [(-1, 2), (3, 0)]:
+        with pytest.raises(ValueError):
+            c.invariant_shifts(*args)
