@@ -1,5 +1,5 @@
 """Hidden tests for 03_convolution: output sizes, 2D cross-correlation and convolution, the
-conv layer forward (loops and vectorized) and its backward pass.
+parameter count, the conv layer forward (loops and vectorized) and its backward pass.
 
 Every ``student.<name>(...)`` call runs in the sandbox; expected values come from the
 reference ``cnnlib`` in this (trusted) process. When a result is wrong, the message names
@@ -86,11 +86,62 @@ def test_output_size_refuses_what_does_not_fit(student):
 
 
 # --------------------------------------------------------------------------------------
+# conv_params
+# --------------------------------------------------------------------------------------
+
+PARAM_CASES = [  # (in_channels, kernel_size, n_kernels)
+    (1, 5, 6), (6, 5, 16), (3, 11, 96), (64, 1, 16), (3, (5, 3), 2), (2, (1, 7), 3),
+    (16, (3, 1), 8), (1, 1, 1), (512, 3, 512),
+]
+
+
+def _params_hint(in_channels, kernel_size, n_kernels, got) -> str:
+    kh, kw = int_pair(kernel_size)
+    if got == kh * kw * in_channels * n_kernels:
+        return "the biases are missing: one per kernel"
+    if in_channels > 1 and got == (kh * kw + 1) * n_kernels:
+        return "each kernel is as deep as the input: kh * kw * in_channels weights"
+    if in_channels > 1 and got == (kh * kw + 1) * in_channels * n_kernels:
+        return "one bias per kernel, not one per input channel"
+    if kh != kw and got in ((kh * kh * in_channels + 1) * n_kernels,
+                            (kw * kw * in_channels + 1) * n_kernels):
+        return "a (kh, kw) kernel has kh * kw weights per channel"
+    return "each of the n_kernels kernels has kh * kw * in_channels weights and one bias"
+
+
+def _check_params(student, cases, labels):
+    """Each case against the reference; ``labels`` name the calls in the messages."""
+    for (in_channels, kernel_size, n_kernels), call in zip(cases, labels, strict=True):
+        got = student.conv_params(in_channels, kernel_size, n_kernels)
+        assert isinstance(got, (int, np.integer)) and not isinstance(got, bool), (
+            f"{call} returned a {type(got).__name__}; return an int")
+        want = cnnlib.conv_params(in_channels, kernel_size, n_kernels)
+        assert got == want, f"{call} is wrong: " + _params_hint(
+            in_channels, kernel_size, n_kernels, got)
+
+
+@pytest.mark.grade(grade_id="test_conv_params", points=1)
+def test_conv_params_of_well_known_layers(student):
+    _check_params(student, PARAM_CASES, [f"conv_params{case}" for case in PARAM_CASES])
+
+
+@pytest.mark.grade(grade_id="test_conv_params", points=1)
+def test_conv_params_of_random_layers(student):
+    gen = rng(340)
+    cases = []
+    for _ in range(12):
+        kh, kw = (int(v) for v in gen.integers(1, 8, size=2))
+        cases.append((int(gen.integers(1, 65)), (kh, kw) if gen.integers(0, 2) else kh,
+                      int(gen.integers(1, 129))))
+    _check_params(student, cases, ["conv_params on a random layer"] * len(cases))
+
+
+# --------------------------------------------------------------------------------------
 # cross_correlate2d and convolve2d
 # --------------------------------------------------------------------------------------
 
 PATCH = np.array([[200.0, 150.0, 150.0], [100.0, 50.0, 100.0], [25.0, 25.0, 10.0]])
-SOBEL = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
+EDGE = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])  # the lecture's E
 
 IMAGE_CASES = [  # (image shape, kernel shape, scale)
     ((5, 5), (3, 3), 1.0), ((6, 9), (2, 4), 1.0), ((7, 4), (7, 1), 1.0), ((4, 6), (4, 6), 1.0),
@@ -138,18 +189,18 @@ def _check_2d(student, name: str, other: str):
 
 @pytest.mark.grade(grade_id="test_cross_correlate2d", points=1)
 def test_cross_correlation_of_the_lecture_patch_is_65(student):
-    got = as_float(student.cross_correlate2d(PATCH, SOBEL))
+    got = as_float(student.cross_correlate2d(PATCH, EDGE))
     assert got.shape == (1, 1), _shape_hint(got.shape, (3, 3), (3, 3))
     assert got[0, 0] != -65.0, (
-        "the lecture's patch and K': your result has the wrong sign: the kernel was flipped "
-        "(that is convolution)")
+        "the lecture's patch and edge kernel E: your result has the wrong sign: the kernel "
+        "was flipped (that is convolution)")
     assert np.isclose(got[0, 0], 65.0), (
-        f"the lecture's patch and K': your {got[0, 0]} is not the lecture's result: "
+        f"the lecture's patch and edge kernel E: your {got[0, 0]} is not the lecture's result: "
         "y = sum over the window of x(a, b) k(a, b)")
     # on a wider image the kernel must slide: the patch at column 0, then its mirror image
     wide = np.concatenate([PATCH, PATCH[:, ::-1]], axis=1)  # (3, 6)
-    want = cnnlib.cross_correlate2d(wide, SOBEL)
-    got = as_float(student.cross_correlate2d(wide, SOBEL))
+    want = cnnlib.cross_correlate2d(wide, EDGE)
+    got = as_float(student.cross_correlate2d(wide, EDGE))
     assert got.shape == (1, 4), _shape_hint(got.shape, (3, 6), (3, 3))
     assert close(got, want), (
         f"the lecture's patch then its mirror image, a (3, 6) image: your {got.tolist()} is "
@@ -178,10 +229,10 @@ def test_convolving_a_delta_gives_the_kernel_back(student):
         assert close(got, k), (
             f"convolving a single bright pixel with a {kh}x{kw} kernel gave {got.tolist()}: "
             "convolution of a delta reproduces the kernel")
-    got = as_float(student.convolve2d(PATCH, SOBEL))
+    got = as_float(student.convolve2d(PATCH, EDGE))
     assert got.shape == (1, 1) and np.isclose(got[0, 0], -65.0), (
-        f"the lecture's patch: your convolve2d(patch, K') = {got.ravel()} is wrong: "
-        "convolution flips K' first, and flip(K') = -K'")
+        f"the lecture's patch: your convolve2d(patch, E) = {got.ravel()} is wrong: "
+        "convolution flips E first, and flip(E) = -E")
 
 
 @pytest.mark.grade(grade_id="test_convolve2d", points=1)
@@ -262,11 +313,11 @@ def _check_forward(student, name: str, cases, seed: int, scale: float = 1.0):
 
 
 def _check_lecture_layer(student, name: str):
-    x, w = PATCH.reshape(1, 1, 3, 3), SOBEL.reshape(1, 1, 3, 3)
+    x, w = PATCH.reshape(1, 1, 3, 3), EDGE.reshape(1, 1, 3, 3)
     out, _ = _two(getattr(student, name)(x, w, np.array([5.0])), name, "out, cache")
     got = as_float(out)
-    assert got.shape == (1, 1, 1, 1), f"the lecture's patch and K': output shape {got.shape}, " \
-        "expected (1, 1, 1, 1)"
+    assert got.shape == (1, 1, 1, 1), (
+        f"the lecture's patch and edge kernel E: output shape {got.shape}, expected (1, 1, 1, 1)")
     value = got.ravel()[0]
     assert not np.isclose(value, 65.0), (
         "the lecture's patch with bias 5: the bias is missing (your result is the "
@@ -337,6 +388,11 @@ BACKWARD_CASES = [  # (x shape, w shape, stride, pad)
 ]
 
 
+SPREAD = ("with a stride S, output (r, c) read the window at (S r, S c): spread dout out, "
+          "S - 1 zeros between its entries, before the full convolution (or add each "
+          "window's gradient back at (S r, S c))")
+
+
 def _student_backward(student, x, w, b, stride, pad, dout):
     out, cache = _two(student.conv2d_forward(x, w, b, stride=stride, pad=pad),
                       "conv2d_forward", "out, cache")
@@ -360,7 +416,7 @@ def _setup(x, w, stride, pad) -> str:
 
 @pytest.mark.grade(grade_id="test_conv2d_backward", points=1)
 def test_backward_of_the_lecture_patch(student):
-    x, w = PATCH.reshape(1, 1, 3, 3), SOBEL.reshape(1, 1, 3, 3)
+    x, w = PATCH.reshape(1, 1, 3, 3), EDGE.reshape(1, 1, 3, 3)
     dx, dw, db = _student_backward(student, x, w, np.array([5.0]), 1, 0, np.full((1, 1, 1, 1), 2.0))
     assert dx.shape == x.shape and dw.shape == w.shape and db.shape == (1,), (
         f"shapes dx {dx.shape}, dw {dw.shape}, db {db.shape}; expected those of x {x.shape}, "
@@ -368,10 +424,10 @@ def test_backward_of_the_lecture_patch(student):
     assert close(dw, 2 * x), ("one output pixel with dL/dy = 2: dw must be dL/dy times the "
                                "patch (each weight multiplied one pixel)")
     assert not close(dx, 2 * _flip(w)), (
-        "one output pixel with dL/dy = 2: dx came out as 2 * K' rotated by 180 degrees; "
-        "pixel x(a, b) was multiplied by k(a, b), so dx = 2 * K' as it is (a flip in dx "
+        "one output pixel with dL/dy = 2: dx came out as 2 * E rotated by 180 degrees; "
+        "pixel x(a, b) was multiplied by k(a, b), so dx = 2 * E as it is (a flip in dx "
         "that the lecture's formula does not have, or a missing one)")
-    assert close(dx, 2 * w), ("one output pixel with dL/dy = 2: dx must be dL/dy times K' "
+    assert close(dx, 2 * w), ("one output pixel with dL/dy = 2: dx must be dL/dy times E "
                                "(each pixel was multiplied by one weight)")
     assert close(db, [2.0]), (
         f"one output pixel with dL/dy = 2: your db = {db}: the bias gets the upstream "
@@ -384,10 +440,11 @@ def test_backward_dx_is_a_convolution_of_dout_with_the_kernel(student):
         dx = _student_backward(student, x, w, b, stride, pad, dout)[0]
         setup = _setup(x, w, stride, pad)
         padded_hw = tuple(n + 2 * p for n, p in zip(x.shape[2:], int_pair(pad), strict=True))
+        strided = int_pair(stride) != (1, 1)
         assert dx.shape == x.shape, (
             f"{setup}: dx has shape {dx.shape}, expected x's {x.shape}"
             + (" (crop the padding off: the padded zeros are not inputs)"
-               if dx.shape[2:] == padded_hw else ""))
+               if dx.shape[2:] == padded_hw else (": " + SPREAD) if strided else ""))
         if close(dx, dx_ref):
             continue
         unflipped = cnnlib.conv2d_backward(
@@ -399,8 +456,7 @@ def test_backward_dx_is_a_convolution_of_dout_with_the_kernel(student):
         raise AssertionError(
             f"{setup}: dx is wrong ({mismatch(dx, dx_ref)}); "
             "dL/dx(r', c') sums dout(r' - a, c' - b) k(a, b) over the kernel and the "
-            "output channels"
-            + ("; with a stride, dout's entries sit S apart" if int_pair(stride) != (1, 1) else ""))
+            "output channels" + ("; " + SPREAD if strided else ""))
 
 
 @pytest.mark.grade(grade_id="test_conv2d_backward", points=1)

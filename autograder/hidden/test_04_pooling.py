@@ -1,4 +1,5 @@
-"""Hidden tests for 04_pooling: max and average pooling, forward and backward.
+"""Hidden tests for 04_pooling: max and average pooling, forward and backward, and how far
+a peak may move under max pooling (``invariant_shifts``).
 
 Every ``student.<name>(...)`` call runs in the sandbox; expected values come from the
 reference ``cnnlib`` in this (trusted) process, and the usual wrong versions (gradient sent
@@ -19,8 +20,8 @@ pytestmark = pytest.mark.a2_convolution
 
 PATCH = np.array([[200.0, 150.0, 150.0], [100.0, 50.0, 100.0], [25.0, 25.0, 10.0]])
 
-# (x shape, kernel_size, stride); stride None means "the default" (= kernel_size), and
-# every case tiles its input exactly.
+# (x shape, kernel_size, stride); stride None means "the default" (= kernel_size); the
+# last case leaves a row and a column that no window covers (dropped: the floor).
 CASES = [
     ((2, 3, 4, 4), 2, None),
     ((1, 1, 6, 6), 3, None),
@@ -31,6 +32,7 @@ CASES = [
     ((2, 1, 8, 8), 2, 2),
     ((1, 1, 5, 7), (1, 3), (1, 2)),
     ((1, 4, 3, 3), 3, None),
+    ((2, 1, 5, 5), 2, None),
 ]
 
 
@@ -69,6 +71,10 @@ def _shape_hint(x_shape, kernel_size, stride, got, want) -> str:
         return f"{where}: pooling keeps N and C: every channel is pooled on its own"
     if got[2:] == (want[3], want[2]):
         return f"{where}: rows and columns were swapped ((kh, kw) and (sh, sw) are (rows, columns))"
+    sh, sw = int_pair(kernel_size if stride is None else stride)
+    if got[2:] == (-(-(h - kh) // sh) + 1, -(-(w - kw) // sw) + 1):
+        return (f"{where}: a window that would hang off the edge is dropped, not pooled: the "
+                "floor, (H - kh) // sh + 1")
     return f"{where}: (H - kh) // sh + 1 rows, (W - kw) // sw + 1 columns"
 
 
@@ -283,10 +289,10 @@ def test_maxpool_backward_adds_up_over_overlapping_windows(student):
     got = _student_max_backward(student, x, 2, 1, dout)
     assert got.shape == x.shape, f"dx has shape {got.shape}, expected x's {x.shape}"
     assert not np.isclose(got[0, 0, 1, 1], dout[0, 0, 1, 1]), (
-        "the centre wins all four overlapping windows but got only the last window's "
+        "the center wins all four overlapping windows but got only the last window's "
         "gradient: accumulate (+=), do not overwrite")
     assert np.isclose(got[0, 0, 1, 1], dout.sum()) and np.isclose(got.sum(), dout.sum()), (
-        f"your dx {got[0, 0].tolist()}: the centre (the largest value) wins all four "
+        f"your dx {got[0, 0].tolist()}: the center (the largest value) wins all four "
         "windows, so it gets the sum of their four gradients and the rest none")
     _check_max_backward(student, "distinct", 413,
                         [c for c in CASES
@@ -359,3 +365,50 @@ def test_avgpool_backward_agrees_with_numerical_gradients_of_your_forward(studen
             f"{_setup('avgpool2d_backward', x, kernel_size, stride)}: dx does not match the "
             "numerical gradient of your own avgpool2d_forward"
             + (" (windows overlap: add the shares)" if stride == 1 else ""))
+
+
+# --------------------------------------------------------------------------------------
+# invariant_shifts
+# --------------------------------------------------------------------------------------
+
+def _shifts_hint(position, kernel_size, left, right) -> str:
+    offset = position % kernel_size
+    if (left, right) == (kernel_size - 1 - offset, offset) and left != right:
+        return "left and right are swapped: left is the move towards index 0"
+    if (left, right) in ((offset + 1, kernel_size - offset), (offset, kernel_size - offset)):
+        return ("one pixel too far: a peak at the last index of its window cannot move right "
+                "at all, so the largest move is kernel_size - 1 - offset")
+    if position >= kernel_size and (left, right) == (position, kernel_size - 1 - position):
+        return ("only where the peak sits inside its window matters: its offset, position % "
+                "kernel_size, not the position itself")
+    return ("the peak may move as long as it stays inside its window of kernel_size pixels, "
+            "which starts at a multiple of kernel_size")
+
+
+def _check_shifts(student, cases, labels):
+    """Each case against the reference; ``labels`` name the calls in the messages."""
+    for (position, kernel_size), call in zip(cases, labels, strict=True):
+        result = student.invariant_shifts(position, kernel_size)
+        assert isinstance(result, (tuple, list)) and len(result) == 2, (
+            f"{call} should return a pair (left, right); got {type(result).__name__}")
+        left, right = result
+        assert all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                   for v in (left, right)), f"{call}: return two ints"
+        want = cnnlib.invariant_shifts(position, kernel_size)
+        assert (left, right) == want, f"{call} is wrong: " + _shifts_hint(
+            position, kernel_size, left, right)
+
+
+@pytest.mark.grade(grade_id="test_invariant_shifts", points=1)
+def test_invariant_shifts_of_the_cross_experiment(student):
+    # the notebook's detector fires at column 4, pooled with 4-wide windows; and its
+    # remark: a peak at column 7, the last of its window
+    cases = [(4, 4), (7, 4), (5, 4), (0, 2), (1, 2), (9, 3), (3, 1)]
+    _check_shifts(student, cases, [f"invariant_shifts{case}" for case in cases])
+
+
+@pytest.mark.grade(grade_id="test_invariant_shifts", points=1)
+def test_invariant_shifts_of_random_peaks(student):
+    gen = rng(430)
+    cases = [(int(gen.integers(0, 60)), int(gen.integers(1, 9))) for _ in range(15)]
+    _check_shifts(student, cases, ["invariant_shifts on a random peak"] * len(cases))
