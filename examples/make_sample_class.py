@@ -66,6 +66,17 @@ A2 = [
     Student("a2_bug_dx_without_flip", "a2_convolution",
             "conv backward: dx correlates with the kernel instead of its flip",
             [(C, "conv2d_backward", "w[:, :, ::-1, ::-1], optimize=True", "w, optimize=True")]),
+    Student("a2_bug_dx_stride_not_spread", "a2_convolution",
+            "conv backward: dout is not spread out by the stride before the full convolution",
+            [(C, "conv2d_backward", "full = np.pad(spread,", "full = np.pad(dout,")]),
+    Student("a2_bug_conv_params_without_bias", "a2_convolution",
+            "parameter count without the biases",
+            [(C, "conv_params", "(kh * kw * in_channels + 1) * n_kernels",
+              "kh * kw * in_channels * n_kernels")]),
+    Student("a2_bug_shifts_swapped", "a2_convolution",
+            "invariant_shifts returns (right, left): passes the visible format check only",
+            [(P, "invariant_shifts", "return offset, kernel_size - 1 - offset",
+              "return kernel_size - 1 - offset, offset")]),
     Student("a2_bug_maxpool_grad_to_window", "a2_convolution",
             "max-pool backward sends the gradient to every element of the window",
             [(P, "maxpool2d_backward",
@@ -232,7 +243,8 @@ A1 = [
 
 STUDENTS = A1 + A2 + A3
 
-# a1's notebooks have four questions graded by hand: pending in every a1 student's grades
+# a1's and a2's notebooks have four questions each graded by hand: pending in every a1 and
+# a2 student's grades
 PENDING = "; 8 points pending (the four questions, graded by hand)"
 
 # What grading each student gives (tests/autograder/test_sample_class.py asserts it cell by
@@ -261,7 +273,7 @@ OUTCOME = {
     "a1_hostile_exit": "loses sigmoid_neuron (its process exited)" + PENDING,
     "a1_hostile_patch_numpy": "loses relu forward and backward (comparisons run in the "
                               "grader)" + PENDING,
-    "a2_correct": "32/32",
+    "a2_correct": "36/44: every autograded point",
     "a2_partial_conv_only": "03 full, 04 nothing (stubs)",
     "a2_partial_pool_only": "04 full, 03 nothing (stubs)",
     "a2_bug_convolve_without_flip": "loses convolve2d",
@@ -271,6 +283,9 @@ OUTCOME = {
     "a2_bug_stride_ignored": "loses both conv forwards and conv backward",
     "a2_bug_padding_ignored": "loses both conv forwards and conv backward",
     "a2_bug_dx_without_flip": "loses conv2d_backward",
+    "a2_bug_dx_stride_not_spread": "loses conv2d_backward (the visible check names the spreading)",
+    "a2_bug_conv_params_without_bias": "loses conv_params",
+    "a2_bug_shifts_swapped": "loses invariant_shifts (only the hidden tests check its values)",
     "a2_bug_maxpool_grad_to_window": "loses maxpool2d_backward",
     "a2_bug_avgpool_not_divided": "loses avgpool2d_backward",
     "a2_broken_invalid_json": "03 is an error ('not a readable notebook'), 0; 04 full",
@@ -302,6 +317,8 @@ OUTCOME = {
     "a3_broken_renamed_function": "loses adam_update ('not found ... renamed?')",
     "a3_broken_exception_at_top": "05 is an error (its RuntimeError), 0; the rest full",
 }
+OUTCOME.update({name: outcome + PENDING for name, outcome in OUTCOME.items()
+                if name.startswith("a2_")})  # a1's entries say it themselves
 
 
 def _grade_id(cell) -> str | None:

@@ -22,6 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.a2_convolution
 NOTEBOOKS = ("03_convolution", "04_pooling")
+# each notebook's points: autograded, and its answers graded by hand (pending until a TA
+# grades them in the formgrader)
+AUTO = {"03_convolution": 22, "04_pooling": 14}
+MANUAL = {"03_convolution": 4, "04_pooling": 4}
 
 
 def _filled(notebook: str, edits=()):
@@ -78,10 +82,12 @@ def test_schema_and_every_student_found(graded):
     assert set(report["students"]) == {"correct", "no_flip", "stubs", "broken_json",
                                        "missing_one", "hostile", "crash_on_load"}
     for result in report["students"].values():
-        assert set(result) == {"score", "max_score", "notebooks"}
+        assert set(result) == {"score", "max_score", "notebooks", "pending"}
+        assert result["pending"] == sum(MANUAL.values())  # nobody graded the answers yet
         assert set(result["notebooks"]) == set(NOTEBOOKS)
-        for nb in result["notebooks"].values():
-            assert set(nb) == {"score", "max_score", "error", "tests"}
+        for name, nb in result["notebooks"].items():
+            assert set(nb) == {"score", "max_score", "error", "tests", "manual", "pending"}
+            assert nb["pending"] == MANUAL[name] and nb["max_score"] == AUTO[name] + MANUAL[name]
             for test in nb["tests"]:
                 assert set(test) == {"name", "grade_id", "score", "max_score", "status",
                                      "message"}
@@ -91,7 +97,7 @@ def test_schema_and_every_student_found(graded):
 
 def test_correct_student_gets_full_marks(graded):
     result = graded[2]["students"]["correct"]
-    assert result["score"] == result["max_score"] > 0
+    assert result["score"] == result["max_score"] - result["pending"] == sum(AUTO.values())
 
 
 def test_missing_flip_loses_only_the_convolve_tests(graded):
@@ -99,7 +105,7 @@ def test_missing_flip_loses_only_the_convolve_tests(graded):
     lost = {t["grade_id"] for t in _nb(report, "no_flip", "03_convolution")["tests"]
             if t["status"] != "passed"}
     assert lost == {"test_convolve2d"}
-    assert _nb(report, "no_flip", "04_pooling")["score"] == 12
+    assert _nb(report, "no_flip", "04_pooling")["score"] == AUTO["04_pooling"]
 
 
 def test_stubs_score_zero_with_a_clear_message(graded):
@@ -112,9 +118,9 @@ def test_stubs_score_zero_with_a_clear_message(graded):
 def test_broken_files_are_errors_and_the_rest_is_graded(graded):
     report = graded[2]
     assert "not a readable notebook" in _nb(report, "broken_json", "03_convolution")["error"]
-    assert _nb(report, "broken_json", "04_pooling")["score"] == 12
+    assert _nb(report, "broken_json", "04_pooling")["score"] == AUTO["04_pooling"]
     assert "missing" in _nb(report, "missing_one", "04_pooling")["error"]
-    assert _nb(report, "missing_one", "03_convolution")["score"] == 20
+    assert _nb(report, "missing_one", "03_convolution")["score"] == AUTO["03_convolution"]
     crashed = _nb(report, "crash_on_load", "04_pooling")
     assert crashed["score"] == 0 and "boom at the top" in crashed["error"]
 
@@ -124,7 +130,7 @@ def test_hostile_tricks_earn_nothing(graded):
     tests = {t["grade_id"]: t for t in _nb(report, "hostile", "03_convolution")["tests"]}
     assert tests["test_convolve2d"]["score"] == 0  # patched numpy lives in the sandbox only
     assert tests["test_cross_correlate2d"]["score"] == 0  # no reference there to import
-    assert report["students"]["correct"]["score"] == 32
+    assert report["students"]["correct"]["score"] == sum(AUTO.values())
 
 
 def test_gradebook_is_what_nbgrader_exports(graded):
@@ -140,7 +146,8 @@ def test_gradebook_is_what_nbgrader_exports(graded):
     assert out.returncode == 0, out.stderr
     rows = list(csv.DictReader((work / "grades.csv").open()))
     scores = {(r["student_id"]): float(r["score"]) for r in rows}
-    assert scores["correct"] == 32 and scores["no_flip"] == report["students"]["no_flip"]["score"]
+    assert scores["correct"] == sum(AUTO.values())
+    assert scores["no_flip"] == report["students"]["no_flip"]["score"]
 
 
 def test_feedback_lists_tests_without_hidden_source(graded):

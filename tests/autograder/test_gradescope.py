@@ -157,9 +157,9 @@ def samples(autograder):
             for student in ("a2_correct", "a2_bug_dx_without_flip", "a2_broken_invalid_json")}
 
 
-@pytest.mark.parametrize("student,expected", [("a2_correct", 32),
+@pytest.mark.parametrize("student,expected", [("a2_correct", 36),
                                               ("a2_bug_dx_without_flip", None),
-                                              ("a2_broken_invalid_json", 12)])
+                                              ("a2_broken_invalid_json", 14)])
 def test_sample_students_get_their_scores(autograder, samples, student, expected):
     results = samples[student]
     _check_format(results)

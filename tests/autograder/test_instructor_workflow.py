@@ -24,6 +24,9 @@ pytestmark = pytest.mark.grader
 
 ASSIGNMENT = "a2_convolution"
 MANUAL_ID = "why_max_pooling_is_invariant"
+# the notebooks' own answers graded by hand (2 points each), beside the one added here
+ANSWERS = {"03_convolution": ["answer_flip", "answer_gradient_sums"],
+           "04_pooling": ["answer_invariance", "answer_why_pool"]}
 DUE = "2026-12-01 17:00:00 UTC"
 
 
@@ -109,7 +112,7 @@ def test_the_formgrader_lists_every_submission_as_autograded_with_our_score(cour
         shown = submissions[student]
         assert shown["autograded"] is True, student
         assert shown["needs_manual_grade"] is True  # the answer cell waits for a TA
-        assert shown["max_score"] == pytest.approx(result["max_score"]) == 34
+        assert shown["max_score"] == pytest.approx(result["max_score"]) == 36 + 8 + 2
         assert shown["score"] == pytest.approx(result["score"] + result.get("late_penalty", 0))
 
 
@@ -141,10 +144,11 @@ def test_manual_cells_are_pending_then_a_formgrader_grade_reaches_every_total(co
     root, args = course
     report = _report(root)
     alice = report["students"]["alice"]
-    assert alice["pending"] == 2 and alice["score"] == 32 and alice["max_score"] == 34
+    assert alice["pending"] == 10 and alice["score"] == 36 and alice["max_score"] == 46
     manual = alice["notebooks"]["04_pooling"]["manual"]
-    assert manual == [{"grade_id": MANUAL_ID, "max_score": 2.0, "score": None,
-                       "status": "needs manual grading"}]
+    assert manual == [{"grade_id": grade_id, "max_score": 2.0, "score": None,
+                       "status": "needs manual grading"}
+                      for grade_id in [*ANSWERS["04_pooling"], MANUAL_ID]]
     # a TA grades the answer in the formgrader (nbgrader's API does what its page does)
     _nbgrader_api(root, (
         "from nbgrader.api import Gradebook\n"
@@ -159,18 +163,19 @@ def test_manual_cells_are_pending_then_a_formgrader_grade_reaches_every_total(co
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     rows = {r["student_id"]: r for r in csv.DictReader(io.StringIO(done.stdout))}
-    assert float(rows["alice"][ASSIGNMENT]) == 33.5
-    assert float(rows["alice"][f"{ASSIGNMENT} pending"]) == 0
-    assert float(rows["carol"][f"{ASSIGNMENT} pending"]) == 2
+    assert float(rows["alice"][ASSIGNMENT]) == 37.5
+    assert float(rows["alice"][f"{ASSIGNMENT} pending"]) == 8  # the notebooks' own answers
+    assert float(rows["carol"][f"{ASSIGNMENT} pending"]) == 10
     del out
     # a rerun (all from the cache) shows the manual grade in the JSON and the table too
     assert main(args) == 0
     again = _report(root)["students"]["alice"]
-    assert again["score"] == 33.5 and "pending" not in again
+    assert again["score"] == 37.5 and again["pending"] == 8
     feedback = root / "feedback"
-    assert "2 points still to be graded by hand" in (
+    assert "10 points still to be graded by hand" in (
         feedback / "carol" / ASSIGNMENT / "feedback.md").read_text()
-    assert "still to be graded" not in (feedback / "alice" / ASSIGNMENT / "feedback.md").read_text()
+    assert "8 points still to be graded by hand" in (
+        feedback / "alice" / ASSIGNMENT / "feedback.md").read_text()
 
 
 def test_late_work_is_judged_from_its_timestamp(course):
@@ -179,21 +184,22 @@ def test_late_work_is_judged_from_its_timestamp(course):
     assert "late_seconds" not in students["alice"]  # an hour early
     bob = students["bob"]
     assert bob["late_seconds"] == pytest.approx(40.5 * 3600)  # two started days
-    # 0.2 of each notebook's points: 4 of 03's 20, 2.8 of 04's 14
-    assert bob["late_penalty"] == pytest.approx(6.8)
-    assert bob["score"] == pytest.approx(32 - 6.8)
+    # 0.2 of each notebook's points, answers graded by hand included: 5.2 of 03's 22 + 4,
+    # 4 of 04's 14 + 4 + 2
+    assert bob["late_penalty"] == pytest.approx(9.2)
+    assert bob["score"] == pytest.approx(36 - 9.2)
     done = subprocess.run([sys.executable, "-m", "autograder.cli", "export",
                            "--course-dir", str(root)], cwd=root, env=_env(),
                           capture_output=True, text=True, timeout=300)
     rows = {r["student_id"]: r for r in csv.DictReader(io.StringIO(done.stdout))}
-    assert float(rows["bob"][f"{ASSIGNMENT} late penalty"]) == pytest.approx(6.8)
+    assert float(rows["bob"][f"{ASSIGNMENT} late penalty"]) == pytest.approx(9.2)
     assert rows["bob"][f"{ASSIGNMENT} submitted"].startswith("2026-12-03 09:30")
 
 
 def test_a_near_miss_name_is_graded_with_a_warning(course):
     root, _ = course
     dave = _report(root)["students"]["dave"]["notebooks"]["04_pooling"]
-    assert dave["error"] is None and dave["score"] == 12
+    assert dave["error"] is None and dave["score"] == 14
     assert "04_pooling (1).ipynb" in dave["warning"]
 
 

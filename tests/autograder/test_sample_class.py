@@ -35,10 +35,10 @@ CELLS = {
                            "test_affine_forward", "test_affine_backward",
                            "test_softmax_cross_entropy", "test_matmul_jacobian_entries"],
     "03_convolution": ["test_conv_output_size", "test_cross_correlate2d", "test_convolve2d",
-                       "test_conv2d_forward_naive", "test_conv2d_forward",
+                       "test_conv_params", "test_conv2d_forward_naive", "test_conv2d_forward",
                        "test_conv2d_backward"],
     "04_pooling": ["test_maxpool2d_forward", "test_avgpool2d_forward", "test_maxpool2d_backward",
-                   "test_avgpool2d_backward"],
+                   "test_avgpool2d_backward", "test_invariant_shifts"],
     "05_training_a_cnn": ["test_sgd_momentum_update", "test_adam_update", "test_train_step",
                           "test_receptive_field"],
     "06_architectures": ["test_layer_table", "test_residual_forward", "test_residual_backward",
@@ -54,9 +54,11 @@ NOTEBOOKS = {"a1_backprop": ["01_computational_graphs", "02_vector_backprop"],
 MANUAL = {
     "01_computational_graphs": {"q_graph_not_unique": 2.0, "q_topological_order": 2.0},
     "02_vector_backprop": {"q_sigmoid_saturation": 2.0, "q_bias_sum": 2.0},
+    "03_convolution": {"answer_flip": 2.0, "answer_gradient_sums": 2.0},
+    "04_pooling": {"answer_invariance": 2.0, "answer_why_pool": 2.0},
 }
 # autograded points plus the manual cells' points
-MAX_SCORE = {"a1_backprop": 34 + 8, "a2_convolution": 32, "a3_cnns": 32}
+MAX_SCORE = {"a1_backprop": 34 + 8, "a2_convolution": 36 + 8, "a3_cnns": 32}
 CONV_FORWARDS = ["test_conv2d_forward_naive", "test_conv2d_forward", "test_conv2d_backward"]
 
 # student -> the grade cells it loses; every other cell of the assignment is at full marks
@@ -90,6 +92,9 @@ LOSSES: dict[str, list[str]] = {
     "a2_bug_stride_ignored": CONV_FORWARDS,
     "a2_bug_padding_ignored": CONV_FORWARDS,
     "a2_bug_dx_without_flip": ["test_conv2d_backward"],
+    "a2_bug_dx_stride_not_spread": ["test_conv2d_backward"],
+    "a2_bug_conv_params_without_bias": ["test_conv_params"],
+    "a2_bug_shifts_swapped": ["test_invariant_shifts"],
     "a2_bug_maxpool_grad_to_window": ["test_maxpool2d_backward"],
     "a2_bug_avgpool_not_divided": ["test_avgpool2d_backward"],
     "a2_broken_invalid_json": CELLS["03_convolution"],
