@@ -363,26 +363,38 @@ class Sequential(Module):
 
 
 class Residual(Module):
-    """out = body(x) + x (identity skip); the skip adds dout to the body's dx."""
+    """out = body(x) + x (identity skip); the skip adds dout to the body's dx.
+
+    Assembled with Conv2d and ReLU it computes notebook 06's residual block, so its
+    arithmetic is an a3_cnns solution region: the student edition of a3 (and earlier) raises.
+    """
 
     def __init__(self, body: Module) -> None:
         self.body = body
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        # BEGIN SOLUTION a3_cnns
         out = self.body.forward(x)
         if out.shape != x.shape:
             raise ValueError(f"residual body changes the shape {x.shape} -> {out.shape}")
         return out + x
+        # END SOLUTION
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        # BEGIN SOLUTION a3_cnns
         return self.body.backward(dout) + dout
+        # END SOLUTION
 
     def __repr__(self) -> str:
         return f"Residual({self.body!r})"
 
 
 class Parallel(Module):
-    """Inception-style: every branch sees x; outputs are concatenated on the channel axis."""
+    """Inception-style: every branch sees x; outputs are concatenated on the channel axis.
+
+    Assembled with Conv2d and ReLU it computes notebook 06's Inception block, so its
+    arithmetic is an a3_cnns solution region, like Residual's.
+    """
 
     def __init__(self, *branches: Module) -> None:
         self.branches = list(branches)
@@ -392,13 +404,17 @@ class Parallel(Module):
             yield str(index), branch
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        # BEGIN SOLUTION a3_cnns
         outs = [branch.forward(x) for branch in self.branches]
         self._sizes = [o.shape[1] for o in outs]
         return np.concatenate(outs, axis=1)
+        # END SOLUTION
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        # BEGIN SOLUTION a3_cnns
         pieces = np.split(dout, np.cumsum(self._sizes)[:-1], axis=1)
         return sum(branch.backward(p) for branch, p in zip(self.branches, pieces, strict=True))
+        # END SOLUTION
 
     def __repr__(self) -> str:
         return f"Parallel({', '.join(repr(b) for b in self.branches)})"
