@@ -170,6 +170,14 @@ A3 = [
     Student("a3_bug_residual_without_skip_gradient", "a3_cnns",
             "residual backward forgets the gradient that flows through the skip",
             [(R, "residual_backward", "d_x = d_x_through_f + d_s", "d_x = d_x_through_f")]),
+    Student("a3_bug_train_step_without_zero_grad", "a3_cnns",
+            "train_step never calls optimizer.zero_grad() (gradients pile up across steps)",
+            [(T, "train_step", "optimizer.zero_grad()  # backward accumulates: clear the "
+              "previous step's gradients\n    ", "")]),
+    Student("a3_bug_inception_dx_from_last_branch", "a3_cnns",
+            "inception backward keeps only the last branch's dx instead of the sum of the three",
+            [(R, "inception_backward", "dx_total = dx_total + dx_branch",
+              "dx_total = dx_branch")]),
     Student("a3_partial_no_05", "a3_cnns", "did 06 and 07, left 05's stubs",
             unfilled=(T,)),
     Student("a3_broken_missing_notebook", "a3_cnns", "07 was deleted",
@@ -246,6 +254,7 @@ STUDENTS = A1 + A2 + A3
 # a1's and a2's notebooks have four questions each graded by hand: pending in every a1 and
 # a2 student's grades
 PENDING = "; 8 points pending (the four questions, graded by hand)"
+PENDING_A3 = "; 10 points pending (the five questions of 05 and 06, graded by hand)"
 
 # What grading each student gives (tests/autograder/test_sample_class.py asserts it cell by
 # cell). "Loses X" means those grade cells score less than full and every other cell is full.
@@ -305,17 +314,23 @@ OUTCOME = {
     "a2_hostile_write_others": "loses avgpool2d_backward: 0; nothing outside its sandbox "
                                "changes",
     "a2_hostile_read_stdin": "loses convolve2d: 0 (EOF on stdin)",
-    "a3_correct": "32/32",
-    "a3_partial_05_only": "05 full, 06 and 07 nothing (stubs)",
-    "a3_partial_no_05": "06 and 07 full, 05 nothing (stubs)",
-    "a3_bug_adam_without_bias_correction": "loses adam_update",
-    "a3_bug_momentum_wrong_sign": "loses sgd_momentum_update",
-    "a3_bug_residual_without_skip_gradient": "loses residual_backward",
+    "a3_correct": "32/42: every autograded point" + PENDING_A3,
+    "a3_partial_05_only": "05 full, 06 and 07 nothing (stubs)" + PENDING_A3,
+    "a3_partial_no_05": "06 and 07 full, 05 nothing (stubs)" + PENDING_A3,
+    "a3_bug_adam_without_bias_correction": "loses adam_update" + PENDING_A3,
+    "a3_bug_momentum_wrong_sign": "loses sgd_momentum_update" + PENDING_A3,
+    "a3_bug_residual_without_skip_gradient": "loses residual_backward" + PENDING_A3,
+    "a3_bug_train_step_without_zero_grad": "loses train_step; the visible check names "
+                                           "zero_grad" + PENDING_A3,
+    "a3_bug_inception_dx_from_last_branch": "loses inception_backward; the visible check "
+                                            "names the sum of the three" + PENDING_A3,
     "a3_broken_missing_notebook": "07 is an error ('missing from the submission'), 0; the "
-                                  "rest full",
-    "a3_broken_invalid_json": "06 is an error ('not a readable notebook'), 0; the rest full",
-    "a3_broken_renamed_function": "loses adam_update ('not found ... renamed?')",
-    "a3_broken_exception_at_top": "05 is an error (its RuntimeError), 0; the rest full",
+                                  "rest full" + PENDING_A3,
+    "a3_broken_invalid_json": "06 is an error ('not a readable notebook'), 0; the rest "
+                              "full" + PENDING_A3,
+    "a3_broken_renamed_function": "loses adam_update ('not found ... renamed?')" + PENDING_A3,
+    "a3_broken_exception_at_top": "05 is an error (its RuntimeError), 0; the rest "
+                                  "full" + PENDING_A3,
 }
 OUTCOME.update({name: outcome + PENDING for name, outcome in OUTCOME.items()
                 if name.startswith("a2_")})  # a1's entries say it themselves

@@ -56,9 +56,12 @@ MANUAL = {
     "02_vector_backprop": {"q_sigmoid_saturation": 2.0, "q_bias_sum": 2.0},
     "03_convolution": {"answer_flip": 2.0, "answer_gradient_sums": 2.0},
     "04_pooling": {"answer_invariance": 2.0, "answer_why_pool": 2.0},
+    "05_training_a_cnn": {"question_adam_bias": 2.0, "question_sanity_checks": 2.0},
+    "06_architectures": {"question_vgg_memory": 2.0, "question_skip_gradient": 2.0,
+                         "question_one_by_one": 2.0},
 }
 # autograded points plus the manual cells' points
-MAX_SCORE = {"a1_backprop": 34 + 8, "a2_convolution": 36 + 8, "a3_cnns": 32}
+MAX_SCORE = {"a1_backprop": 34 + 8, "a2_convolution": 36 + 8, "a3_cnns": 32 + 10}
 CONV_FORWARDS = ["test_conv2d_forward_naive", "test_conv2d_forward", "test_conv2d_backward"]
 
 # student -> the grade cells it loses; every other cell of the assignment is at full marks
@@ -121,6 +124,8 @@ LOSSES: dict[str, list[str]] = {
     "a3_bug_adam_without_bias_correction": ["test_adam_update"],
     "a3_bug_momentum_wrong_sign": ["test_sgd_momentum_update"],
     "a3_bug_residual_without_skip_gradient": ["test_residual_backward"],
+    "a3_bug_train_step_without_zero_grad": ["test_train_step"],
+    "a3_bug_inception_dx_from_last_branch": ["test_inception_backward"],
     "a3_broken_missing_notebook": CELLS["07_tuning_and_transfer"],
     "a3_broken_invalid_json": CELLS["06_architectures"],
     "a3_broken_renamed_function": ["test_adam_update"],
