@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pytest
-from _checks import as_float, close, rng
+from _checks import as_float, close, raised, rng
 
 import cnnlib
 
@@ -284,6 +284,20 @@ def _states_close(a: dict, b: dict, tol: float = 1e-7) -> bool:
     return set(a) == set(b) and all(close(a[k], b[k], tol) for k in a)
 
 
+def _train_step(student, model, x, y, optimizer):
+    """The student's train_step; the loss passed to model.backward is named as such."""
+    try:
+        return student.train_step(model, x, y, optimizer)
+    except Exception as error:
+        if raised(error, "ValueError") and "does not have enough dimensions" in str(error):
+            raise AssertionError(
+                "train_step failed inside model.backward on a single number: backward "
+                "needs dscores, the gradient of the loss with respect to the scores (an "
+                "array of shape (N, C), the second value softmax_cross_entropy returns), "
+                "not the loss itself") from None
+        raise
+
+
 def _data(gen, n, shape, classes):
     return gen.normal(size=(n, *shape)), gen.integers(0, classes, size=n)
 
@@ -301,7 +315,7 @@ def _check_returned_loss(student, build):
     model = build(student, _seed(gen))
     state = model.state_dict()
     optimizer = student.SGD(model.parameters(), lr=0.5)
-    loss = student.train_step(model, x, y, optimizer)
+    loss = _train_step(student, model, x, y, optimizer)
     assert isinstance(loss, float) or np.ndim(loss) == 0, (
         f"train_step should return the loss as a Python float, got {type(loss).__name__}"
     )
@@ -334,7 +348,7 @@ def _check_one_update(student, build):
     model = build(student, _seed(gen))
     state = model.state_dict()
     optimizer = student.SGD(model.parameters(), lr=0.2)
-    student.train_step(model, x, y, optimizer)
+    _train_step(student, model, x, y, optimizer)
     got = model.state_dict()
     ref = _reference_like(build, state)
     ref_opt = cnnlib.SGD(ref.parameters(), lr=0.2)
@@ -348,7 +362,7 @@ def _check_one_update(student, build):
         "optimizer.step()"
     )
     # A second step on another batch, with the same optimizer.
-    student.train_step(model, x2, y2, optimizer)
+    _train_step(student, model, x2, y2, optimizer)
     cnnlib.train_step(ref, x2, y2, ref_opt)
     assert _states_close(model.state_dict(), ref.state_dict(), 1e-6), (
         "the first step is right but the second is not: the second step also used the "
@@ -367,7 +381,7 @@ def test_train_step_clears_gradients_left_from_before(student):
     # Leave stale gradients in .grad, as an earlier evaluation or step would.
     out = model.forward(x)
     model.backward(as_float(np.ones_like(as_float(out)) * 5.0))
-    losses = [float(student.train_step(model, x, y, optimizer)) for _ in range(3)]
+    losses = [float(_train_step(student, model, x, y, optimizer)) for _ in range(3)]
     ref = _reference_like(_mlp, state)
     ref_opt = cnnlib.SGD(ref.parameters(), lr=0.3)
     expected = [float(cnnlib.train_step(ref, x, y, ref_opt)) for _ in range(3)]
