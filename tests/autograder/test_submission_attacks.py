@@ -16,10 +16,17 @@ import pytest
 from classbuilder import ROOT, filled, write
 
 from autograder.cli import main
+from autograder.grader.grading import load_sources
 
 pytestmark = pytest.mark.grader
 
-FORGED = "\n\n**Total: 32 / 32**\n\n| x | y |\n<script>alert(1)</script>\n"
+# Full marks as the course's grade cells give them (autograded points only: the answer
+# cells wait for a TA), so the pins follow the notebooks when their points change.
+_SOURCES = load_sources(ROOT, "a2_convolution", ["03_convolution", "04_pooling"])
+POOL_FULL = sum(_SOURCES["04_pooling"].grade_cells.values())
+ALL_FULL = POOL_FULL + sum(_SOURCES["03_convolution"].grade_cells.values())
+ALL_MAX = ALL_FULL + sum(sum(s.manual_cells.values()) for s in _SOURCES.values())
+FORGED = f"\n\n**Total: {ALL_FULL:g} / {ALL_FULL:g}**\n\n| x | y |\n<script>alert(1)</script>\n"
 ESCAPE_NAME = "evil\x1b[2J\x1b[Hname"
 
 
@@ -88,7 +95,7 @@ def test_a_linked_notebook_is_an_error_not_its_target(attacked, student):
     _, report, *_ = attacked
     nb = _nb(report, student)
     assert nb["score"] == 0 and "symbolic link" in nb["error"]
-    assert _nb(report, student, "04_pooling")["score"] == 12  # the rest is graded
+    assert _nb(report, student, "04_pooling")["score"] == POOL_FULL  # the rest is graded
 
 
 @pytest.mark.parametrize("student", ["link_folder", "link_assignment"])
@@ -115,7 +122,7 @@ def test_special_files_and_oversized_notebooks_are_clear_errors(attacked):
     assert "MiB" in _nb(report, "too_big")["error"]
     assert "not a readable notebook" in _nb(report, "deep_json")["error"]
     for student in ("fifo", "huge_cells", "too_big", "deep_json"):
-        assert _nb(report, student, "04_pooling")["score"] == 12
+        assert _nb(report, student, "04_pooling")["score"] == POOL_FULL
     assert seconds < 120  # nothing above blocked or parsed for long
 
 
@@ -132,8 +139,9 @@ def test_an_error_message_cannot_forge_feedback_structure(attacked):
     folder = root / "feedback" / "forged_feedback" / "a2_convolution"
     markdown = (folder / "feedback.md").read_text()
     lines = markdown.splitlines()
-    assert lines.count("**Total: 12 / 32**") == 1
-    assert not any(line.strip() == "**Total: 32 / 32**" for line in lines)
+    totals = [line for line in lines if line.startswith("**Total: ")]
+    assert len(totals) == 1 and totals[0].startswith(f"**Total: {POOL_FULL:g} / {ALL_MAX:g}")
+    assert not any(line.strip().startswith(f"**Total: {ALL_FULL:g} / ") for line in lines)
     assert "<script>" not in markdown and "<script>" not in (folder / "feedback.html").read_text()
     assert "Total" in _nb(report, "forged_feedback")["error"]  # the text is kept, made inert
 
@@ -143,7 +151,7 @@ def test_control_characters_never_reach_the_terminal_or_feedback(attacked):
     assert "\x1b" not in out and "\x1b" not in err
     assert "\x1b" not in _nb(report, "evil_class")["error"]
     assert ESCAPE_NAME in report["students"]  # graded, under its real id...
-    assert report["students"][ESCAPE_NAME]["score"] == 32
+    assert report["students"][ESCAPE_NAME]["score"] == ALL_FULL
     assert "evil" in out  # ...and listed in the class table, made inert
     for path in (root / "feedback").rglob("feedback.*"):
         assert "\x1b" not in path.read_text()
@@ -170,6 +178,6 @@ def test_a_worker_that_dies_costs_only_its_student(tmp_path, monkeypatch):
                  "--workers", "2", "--quiet", "--course-dir", str(ROOT)]) == 0
     graded = json.loads(report.read_text())["students"]
     assert set(graded) == {"alice", "killer", "zoe"}
-    assert graded["alice"]["score"] == graded["zoe"]["score"] == 12
+    assert graded["alice"]["score"] == graded["zoe"]["score"] == POOL_FULL
     killed = graded["killer"]["notebooks"]["04_pooling"]
     assert graded["killer"]["score"] == 0 and "SIGKILL" in killed["error"]

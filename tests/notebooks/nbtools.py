@@ -41,6 +41,11 @@ def is_solution_cell(cell) -> bool:
     return cell.cell_type == "code" and bool(nbgrader_meta(cell).get("solution"))
 
 
+def is_answer_cell(cell) -> bool:
+    """A written answer that a TA grades: a Markdown cell the student writes in."""
+    return cell.cell_type == "markdown" and bool(nbgrader_meta(cell).get("solution"))
+
+
 def is_skipped(cell) -> bool:
     return SKIP_TAG in cell.get("metadata", {}).get("tags", [])
 
@@ -65,12 +70,13 @@ def execute(nb, cwd: Path, *, allow_errors: bool = False, timeout: int = 300):
 
 
 def fill_from_solution(released, solution):
-    """The released notebook with each solution cell's source taken from the solution."""
+    """The released notebook with each solution cell's source taken from the solution, and
+    each written answer (a Markdown cell for a TA) answered as the solution answers it."""
     sources = {nbgrader_meta(c).get("grade_id"): c.source for c in solution.cells
-               if is_solution_cell(c)}
+               if is_solution_cell(c) or is_answer_cell(c)}
     filled = copy.deepcopy(released)
     for cell in filled.cells:
-        if is_solution_cell(cell):
+        if is_solution_cell(cell) or is_answer_cell(cell):
             cell.source = sources[nbgrader_meta(cell)["grade_id"]]
     return filled
 
