@@ -1,7 +1,7 @@
 """Transfer learning (lectures "Backward pass of a convolution layer" and
 "Backpropagation from first principles"): reuse a network trained on a large dataset.
 
-Train on a big source dataset, initialise the target network with those weights, then
+Train on a big source dataset, initialize the target network with those weights, then
 either **finetune** (update all parameters) or **freeze** the feature layers and update
 only the last one(s). Which to do depends on how much target data there is and how
 similar it is to the source: the lecture's two-by-two table, ``transfer_strategy``.

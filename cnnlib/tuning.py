@@ -88,7 +88,7 @@ def diagnose_curves(
         train_acc, val_acc: accuracy after each epoch, 1-D of the same length >= 1.
         low: a final training accuracy below this means the model does not even fit the
             training data.
-        gap: a final train - val difference above this means it memorises instead of
+        gap: a final train - val difference above this means it memorizes instead of
             generalising.
 
     Returns:
