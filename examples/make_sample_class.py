@@ -178,6 +178,17 @@ A3 = [
             "inception backward keeps only the last branch's dx instead of the sum of the three",
             [(R, "inception_backward", "dx_total = dx_total + dx_branch",
               "dx_total = dx_branch")]),
+    Student("a3_bug_random_search_uniform_not_log", "a3_cnns",
+            "random search draws log-scale hyperparameters uniformly in the value",
+            [("07_tuning_and_transfer", "random_configs",
+              "exponent = generator.uniform(np.log10(low), np.log10(high))\n"
+              "                trial[name] = float(np.clip(10.0 ** exponent, low, high))",
+              "trial[name] = float(generator.uniform(low, high))")]),
+    Student("a3_bug_finetune_step_uphill", "a3_cnns",
+            "the frozen SGD step adds lr * grad: a step up the gradient",
+            [("07_tuning_and_transfer", "finetune_step",
+              "stepped[name] = value - lr * grads[name]",
+              "stepped[name] = value + lr * grads[name]")]),
     Student("a3_partial_no_05", "a3_cnns", "did 06 and 07, left 05's stubs",
             unfilled=(T,)),
     Student("a3_broken_missing_notebook", "a3_cnns", "07 was deleted",
@@ -254,7 +265,8 @@ STUDENTS = A1 + A2 + A3
 # a1's and a2's notebooks have four questions each graded by hand: pending in every a1 and
 # a2 student's grades
 PENDING = "; 8 points pending (the four questions, graded by hand)"
-PENDING_A3 = "; 10 points pending (the five questions of 05 and 06, graded by hand)"
+# a3's notebooks have eight questions graded by hand (two in 05, three in 06, three in 07)
+PENDING_A3 = "; 16 points pending (the eight questions of 05, 06 and 07, graded by hand)"
 
 # What grading each student gives (tests/autograder/test_sample_class.py asserts it cell by
 # cell). "Loses X" means those grade cells score less than full and every other cell is full.
@@ -314,7 +326,7 @@ OUTCOME = {
     "a2_hostile_write_others": "loses avgpool2d_backward: 0; nothing outside its sandbox "
                                "changes",
     "a2_hostile_read_stdin": "loses convolve2d: 0 (EOF on stdin)",
-    "a3_correct": "32/42: every autograded point" + PENDING_A3,
+    "a3_correct": "32/48: every autograded point" + PENDING_A3,
     "a3_partial_05_only": "05 full, 06 and 07 nothing (stubs)" + PENDING_A3,
     "a3_partial_no_05": "06 and 07 full, 05 nothing (stubs)" + PENDING_A3,
     "a3_bug_adam_without_bias_correction": "loses adam_update" + PENDING_A3,
@@ -324,6 +336,10 @@ OUTCOME = {
                                            "zero_grad" + PENDING_A3,
     "a3_bug_inception_dx_from_last_branch": "loses inception_backward; the visible check "
                                             "names the sum of the three" + PENDING_A3,
+    "a3_bug_random_search_uniform_not_log": "loses random_configs (the distribution test "
+                                            "names the uniform draw)" + PENDING_A3,
+    "a3_bug_finetune_step_uphill": "loses finetune_step (its message says to subtract)"
+                                   + PENDING_A3,
     "a3_broken_missing_notebook": "07 is an error ('missing from the submission'), 0; the "
                                   "rest full" + PENDING_A3,
     "a3_broken_invalid_json": "06 is an error ('not a readable notebook'), 0; the rest "

@@ -59,9 +59,11 @@ MANUAL = {
     "05_training_a_cnn": {"question_adam_bias": 2.0, "question_sanity_checks": 2.0},
     "06_architectures": {"question_vgg_memory": 2.0, "question_skip_gradient": 2.0,
                          "question_one_by_one": 2.0},
+    "07_tuning_and_transfer": {"q_random_vs_grid": 2.0, "q_error_tradeoff": 2.0,
+                               "q_freeze_or_finetune": 2.0},
 }
 # autograded points plus the manual cells' points
-MAX_SCORE = {"a1_backprop": 34 + 8, "a2_convolution": 36 + 8, "a3_cnns": 32 + 10}
+MAX_SCORE = {"a1_backprop": 34 + 8, "a2_convolution": 36 + 8, "a3_cnns": 32 + 16}
 CONV_FORWARDS = ["test_conv2d_forward_naive", "test_conv2d_forward", "test_conv2d_backward"]
 
 # student -> the grade cells it loses; every other cell of the assignment is at full marks
@@ -121,6 +123,8 @@ LOSSES: dict[str, list[str]] = {
     "a3_correct": [],
     "a3_partial_05_only": CELLS["06_architectures"] + CELLS["07_tuning_and_transfer"],
     "a3_partial_no_05": CELLS["05_training_a_cnn"],
+    "a3_bug_random_search_uniform_not_log": ["test_random_configs"],
+    "a3_bug_finetune_step_uphill": ["test_finetune_step"],
     "a3_bug_adam_without_bias_correction": ["test_adam_update"],
     "a3_bug_momentum_wrong_sign": ["test_sgd_momentum_update"],
     "a3_bug_residual_without_skip_gradient": ["test_residual_backward"],
