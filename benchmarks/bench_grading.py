@@ -4,9 +4,10 @@
 
 Only the honest students (correct, partial, one per common bug) are used: nbgrader runs
 student code unsandboxed in its own kernel, so the broken and hostile students are not
-handed to it. Prints both wall times, the ratio (target: ours >= 10x faster with
+handed to it. Prints both wall times, the ratio (target: ours >= 15x faster with
 --workers 2), the fixed cost of one grading run, and whether both agree, notebook by
-notebook, on which submissions earn full marks and which earn nothing.
+notebook, on which submissions earn full marks and which earn nothing (autograded points
+only: the written answers wait for a TA in both).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def run_ours(students: list[str], tmp: Path) -> tuple[float, dict[str, tuple[flo
                     "--workers", "2", "--quiet", "--course-dir", str(ROOT)], check=True)
     seconds = time.perf_counter() - start
     report = json.loads((tmp / "ours.json").read_text())["students"]
-    return seconds, {(s, nb): (r["score"], r["max_score"])
+    return seconds, {(s, nb): (sum(t["score"] for t in r["tests"]),
+                               sum(t["max_score"] for t in r["tests"]))
                      for s, result in report.items() for nb, r in result["notebooks"].items()}
 
 
@@ -78,7 +80,7 @@ def run_nbgrader(students: list[str], tmp: Path) -> tuple[float, dict[str, tuple
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for student in students:
             for notebook in gradebook.find_submission(ASSIGNMENT, student).notebooks:
-                scores[student, notebook.name] = (notebook.score, notebook.max_score)
+                scores[student, notebook.name] = (notebook.code_score, notebook.max_code_score)
     return seconds, scores
 
 
@@ -99,7 +101,7 @@ def main() -> None:
     print(f"{n} honest a2 submissions (2 notebooks each), one run each, wall time:")
     print(f"  cnn-course grade --workers 2: {ours_s:6.1f} s ({ours_s / n:.2f} s each)")
     print(f"  nbgrader autograde:           {nbg_s:6.1f} s ({nbg_s / n:.2f} s each)")
-    print(f"  speedup: {nbg_s / ours_s:.1f}x (target >= 10x)")
+    print(f"  speedup: {nbg_s / ours_s:.1f}x (target >= 15x)")
     marginal = (ours_s - one_s) / (n - 1)
     print(f"  of which cnn-course's fixed cost (one submission alone): {one_s:.1f} s; each "
           f"further submission {marginal:.2f} s, {nbg_s / n / marginal:.0f}x less than "

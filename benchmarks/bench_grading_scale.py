@@ -64,12 +64,14 @@ def main() -> None:
         sampler.join()
         report = json.loads(Path(f"{tmp}/grades.json").read_text())
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    full = sum(1 for s in report["students"].values() if s["score"] == s["max_score"])
+    full = sum(1 for s in report["students"].values()  # autograded points: answers wait for a TA
+               if all(t["score"] == t["max_score"]
+                      for nb in s["notebooks"].values() for t in nb["tests"]))
     print(f"graded {len(report['students'])} submissions (exit {returncode}) with "
           f"{args.workers} workers in {wall:.1f} s = {wall / args.students:.2f} s each "
-          f"(target: 300 in <= 300 s)")
-    print(f"full marks: {full}; peak RSS of the largest single process (grader, worker or "
-          f"sandbox): {children:.0f} MiB")
+          f"(target: 300 in <= 120 s)")
+    print(f"full autograded marks: {full}; peak RSS of the largest single process "
+          f"(grader, worker or sandbox): {children:.0f} MiB")
     if psutil is not None:
         print(f"peak RSS of the grader, its workers and sandboxes together: "
               f"{peak[0] / 2**20:.0f} MiB")
