@@ -1,17 +1,21 @@
 """The sample class in examples/submissions, graded: each student's expected score pattern.
 
-Each assignment is graded once (lazily, so `-m a1_backprop` grades only a1) with `--json`
-and a gradebook in a temporary folder. The tables below are written from what each student
-is (examples/make_sample_class.py says what was changed), not from a grading run: a bug
-loses the grade cells that check what it broke and every cell that checks through it (a
-backward test uses the student's own forward), and keeps the rest.
+Each assignment is graded once per test session (lazily, so `-m a1_backprop` grades only
+a1; under xdist the first test process to need a class grades it and the others read its
+run) with `--json` and a gradebook in a temporary folder. The tables below are written from
+what each student is (examples/make_sample_class.py says what was changed), not from a
+grading run: a bug loses the grade cells that check what it broke and every cell that
+checks through it (a backward test uses the student's own forward), and keeps the rest.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -206,13 +210,21 @@ def _grade(root: Path, assignment: str, students: list[str] | None = None) -> di
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """assignment -> (folder of the run, its JSON), graded on first use."""
+    """assignment -> (folder of the run, its JSON), graded on first use in this session."""
     runs: dict[str, tuple[Path, dict]] = {}
+    base = tmp_path_factory.getbasetemp()
+    # xdist gives each test process its own folder inside the session's: share that one
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
     def get(assignment: str) -> tuple[Path, dict]:
         if assignment not in runs:
-            root = tmp_path_factory.mktemp(f"class_{assignment}")
-            runs[assignment] = root, _grade(root, assignment)
+            root = shared / f"sample_class_{assignment}"
+            with open(shared / f"sample_class_{assignment}.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # one process grades; the others wait
+                if not (root / "grades.json").is_file():
+                    shutil.rmtree(root, ignore_errors=True)  # a run that failed halfway
+                    _grade(root, assignment)
+            runs[assignment] = root, json.loads((root / "grades.json").read_text())
         return runs[assignment]
 
     return get

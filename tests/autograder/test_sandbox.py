@@ -45,6 +45,13 @@ def kill_parent():
     os.killpg(os.getpgid(0), signal.SIGKILL)
     return True
 
+def signal_self():
+    got = []
+    signal.signal(signal.SIGUSR1, lambda *args: got.append(1))
+    signal.raise_signal(signal.SIGUSR1)
+    os.kill(os.getpid(), signal.SIGUSR1)
+    return len(got)
+
 def spawn(n):
     return [subprocess.Popen(["sleep", "1000"]).pid for _ in range(n)]
 
@@ -184,6 +191,17 @@ def test_cannot_kill_the_grader_and_leaves_no_process(student):
         if b"sleep\x001000" in cmdline:
             leftovers.append(pid)
     assert leftovers == []
+
+
+def test_a_signal_to_another_process_is_refused_so_no_later_call_pays_for_it(student):
+    # The notebook's process dies with the zygote that forked it, a moment after killing
+    # it: the call that killed it may still answer, and a later call (another test) would
+    # then die for it. So a signal may go to the process itself and nowhere else.
+    with pytest.raises(StudentError, match="Operation not permitted"):
+        student.kill_parent()
+    for _ in range(20):
+        assert student.echo(1.0) == 1.0
+    assert student.signal_self() == 2  # raise() and kill(getpid()) still work
 
 
 def test_memory_bomb_is_an_error_not_a_hang(student):

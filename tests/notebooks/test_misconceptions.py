@@ -19,7 +19,7 @@ from mistakes import Mistake
 from autograder.assignments import ASSIGNMENTS
 from autograder.grader.grading import Job, load_sources
 from autograder.grader.layout import NotebookFile
-from autograder.grader.sandbox import Limits
+from autograder.grader.sandbox import Limits, Zygote
 from autograder.grader.visible import run_visible_checks
 from autograder.student_edition import build_student_cnnlib
 
@@ -44,32 +44,41 @@ def _assignment(notebook: str) -> str:
     raise LookupError(f"no solution notebook {notebook}")
 
 
+LIMITS = Limits(call_seconds=120, load_seconds=120, notebook_seconds=600)
+
+
 @pytest.fixture(scope="module")
 def editions(tmp_path_factory):
-    made: dict[str, Path] = {}
+    """The student edition of an assignment and one sandbox on it, made once per test
+    process: each mistake's notebook still runs in a fresh process forked from it, as each
+    notebook of one student does in the grader."""
+    made: dict[str, tuple[Path, Zygote]] = {}
 
-    def edition(assignment: str) -> Path:
+    def edition(assignment: str) -> tuple[Path, Zygote]:
         if assignment not in made:
             folder = tmp_path_factory.mktemp(f"lib-{assignment}")
             build_student_cnnlib(assignment, folder, course_dir=ROOT)
             os.chmod(folder, 0o755)
-            made[assignment] = folder
+            made[assignment] = folder, Zygote(folder, LIMITS)
         return made[assignment]
 
-    return edition
+    yield edition
+    for _, zygote in made.values():
+        zygote.close()
 
 
-def checks(notebook: str, nb, edition: Path, tmp_path: Path) -> list[tuple[str, bool, str]]:
+def checks(notebook: str, nb, edition: tuple[Path, Zygote],
+           tmp_path: Path) -> list[tuple[str, bool, str]]:
     """Every visible check of ``notebook`` run against ``nb``: (grade_id, passed, message)."""
     assignment = _assignment(notebook)
     folder = tmp_path / "submitted" / "student" / assignment
     folder.mkdir(parents=True)
     nbformat.write(nb, folder / f"{notebook}.ipynb")
     sources = load_sources(ROOT, assignment, [notebook])
-    job = Job("student", assignment, tmp_path / "submitted", [notebook], sources, edition,
-              Limits(call_seconds=120, load_seconds=120, notebook_seconds=600), 0, "",
-              {notebook: NotebookFile(f"{notebook}.ipynb")})
-    return run_visible_checks(job, notebook, ROOT)
+    student_lib, zygote = edition
+    job = Job("student", assignment, tmp_path / "submitted", [notebook], sources, student_lib,
+              LIMITS, 0, "", {notebook: NotebookFile(f"{notebook}.ipynb")})
+    return run_visible_checks(job, notebook, ROOT, zygote)
 
 
 def _edited(mistake: Mistake):
