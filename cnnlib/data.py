@@ -24,7 +24,7 @@ class Split:
 def load_digits(val_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0) -> Split:
     """The 1,797 8x8 digits bundled with scikit-learn, NCHW, split by a seeded shuffle.
 
-    Pixels (0..16) are scaled to [0, 1] and then centred with the training set's mean and
+    Pixels (0..16) are scaled to [0, 1] and then centered with the training set's mean and
     standard deviation, so every split uses statistics of the training data only.
     """
     from sklearn.datasets import load_digits as sklearn_digits
@@ -48,7 +48,7 @@ def shift_augment(
 
     A digit moved by a pixel is still the same digit: the copies teach the network the
     translation invariance that pooling only partly provides. Vacated pixels take each
-    image's background (its minimum), not zero, because the digits are centred.
+    image's background (its minimum), not zero, because the digits are centered.
 
     Args:
         x: (N, C, H, W) images; y: (N,) labels.

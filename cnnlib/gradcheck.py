@@ -1,4 +1,4 @@
-"""Numerical gradients by centred differences, and the relative error used to compare them."""
+"""Numerical gradients by centered differences, and the relative error used to compare them."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def numerical_gradient(
     dout: np.ndarray | None = None,
     h: float = 1e-5,
 ) -> np.ndarray:
-    """d(sum(f(x) * dout)) / dx by centred differences.
+    """d(sum(f(x) * dout)) / dx by centered differences.
 
     Args:
         f: takes one array shaped like ``x`` (it is called with ``x`` itself, nudged in

@@ -118,7 +118,7 @@ def redraw(make, good, tries: int = 1000):
 
 
 def batched_gradient(evaluate, x, dout=None, h: float = 1e-5) -> np.ndarray:
-    """Centred differences of f at ``x`` contracted with ``dout`` (ones when None), like
+    """Centered differences of f at ``x`` contracted with ``dout`` (ones when None), like
     ``cnnlib.numerical_gradient``, with every f(x +- h e_i) computed by one call of
     ``evaluate(points) -> outputs``: a single round trip to the sandbox instead of two per
     entry (``student.NAME.map``)."""

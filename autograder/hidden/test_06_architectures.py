@@ -207,7 +207,7 @@ def _residual_inputs(args):
 
 def _residual_case(gen, shape, scale=1.0, margin=1e-6):
     """x, w1, b1, w2, b2 with no ReLU input within ``margin`` of 0 (1e-6: the masks cannot
-    depend on rounding; 1e-2: centred differences never cross a kink), and the final ReLU
+    depend on rounding; 1e-2: centered differences never cross a kink), and the final ReLU
     both open and closed somewhere (so that a gradient that skips it shows)."""
     n, c, h, w = shape
 

@@ -1,4 +1,4 @@
-"""Value: every operation's local rule against a centred difference, and the graph walk.
+"""Value: every operation's local rule against a centered difference, and the graph walk.
 
 The derivatives are checked numerically (never against values the code produced) and, for
 the patterns of "Backpropagation from first principles", against calculus by hand.
@@ -17,7 +17,7 @@ from cnnlib import Value, add_mul_graph, gate_needs_forward_values, sigmoid_neur
 pytestmark = pytest.mark.nb01_computational_graphs
 
 
-def _centred(f, x: float, h: float = 1e-6) -> float:
+def _centered(f, x: float, h: float = 1e-6) -> float:
     return (f(x + h) - f(x - h)) / (2 * h)
 
 
@@ -50,12 +50,12 @@ UNARY = {
 
 @pytest.mark.parametrize("name", sorted(UNARY))
 @pytest.mark.parametrize("x", [-1.3, 0.7, 2.1])
-def test_each_operation_matches_a_centred_difference(name, x):
+def test_each_operation_matches_a_centered_difference(name, x):
     op = UNARY[name]
     node = Value(x)
     out = op(node)
     out.backward()
-    numeric = _centred(lambda t: op(Value(t)).data, x)
+    numeric = _centered(lambda t: op(Value(t)).data, x)
     assert node.grad == pytest.approx(numeric, rel=1e-6, abs=1e-8), name
 
 
@@ -170,7 +170,7 @@ def test_each_node_is_updated_after_everything_that_uses_it():
     b = a.exp()
     c = b * (b + 1).relu()
     c.backward()
-    expected = _centred(lambda t: (math.exp(t) * (math.exp(t) + 1)), 1.5)
+    expected = _centered(lambda t: (math.exp(t) * (math.exp(t) + 1)), 1.5)
     assert a.grad == pytest.approx(expected, rel=1e-6)
 
 
@@ -178,7 +178,7 @@ small = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False)
 
 
 @given(small, small, small)
-def test_random_polynomial_graphs_match_centred_differences(x0, y0, z0):
+def test_random_polynomial_graphs_match_centered_differences(x0, y0, z0):
     def f(x, y, z):
         return (x * y - z) ** 2 + 3 * x * z - y / (1 + z * z) + (x + y).sigmoid()
 
@@ -191,7 +191,7 @@ def test_random_polynomial_graphs_match_centred_differences(x0, y0, z0):
             return f(*args).data
 
         base = (x0, y0, z0)[i]
-        assert node.grad == pytest.approx(_centred(along, base), rel=1e-5, abs=1e-6)
+        assert node.grad == pytest.approx(_centered(along, base), rel=1e-5, abs=1e-6)
 
 
 def test_tanh_saturates_without_overflow_and_its_gradient_vanishes():

@@ -12,7 +12,7 @@ TOL = 1e-7
 
 
 def grad_error(forward, backward, args, which, seed=0):
-    """rel_error between backward's gradient for args[which] and centred differences."""
+    """rel_error between backward's gradient for args[which] and centered differences."""
     rng = np.random.default_rng(seed)
     out, cache = forward(*args)
     dout = rng.standard_normal(np.shape(out))

@@ -1,4 +1,4 @@
-"""cnnlib.modules: every backward against centred differences, containers, geometry,
+"""cnnlib.modules: every backward against centered differences, containers, geometry,
 state and modes."""
 
 import numpy as np
@@ -29,7 +29,7 @@ def check_module(module, x, rng, tol=TOL):
 
 
 def _away_from_zero(x, margin=1e-2):
-    """x with entries near 0 pushed out, so relu's kink is not inside a centred difference."""
+    """x with entries near 0 pushed out, so relu's kink is not inside a centered difference."""
     return np.where(np.abs(x) < margin, np.sign(x + 1e-12) * margin * 3, x)
 
 
@@ -54,7 +54,7 @@ def test_linear(shape):
 )
 def test_conv2d(cin, cout, kernel, stride, pad, hw):
     # (With seed 1, one dx entry of the second case is 9e-6: its 1e-10 of rounding noise in
-    # the centred difference is a relative 1.6e-6. The seed avoids near-zero gradients.)
+    # the centered difference is a relative 1.6e-6. The seed avoids near-zero gradients.)
     rng = np.random.default_rng(12)
     layer = c.Conv2d(cin, cout, kernel, stride=stride, pad=pad, rng=rng)
     layer.bias.data[:] = rng.standard_normal(cout)
@@ -100,7 +100,7 @@ def test_sequential_cnn_with_every_layer_kind():
     for p in model.parameters():
         if p.data.ndim == 1:
             p.data[:] = 0.1 * rng.standard_normal(p.data.shape)
-    # Eight layers deep, a few dx entries are ~1e-5 and their centred differences carry
+    # Eight layers deep, a few dx entries are ~1e-5 and their centered differences carry
     # ~1e-12 of rounding: a relative 1e-7 per entry is noise, 1e-6 is not.
     check_module(model, rng.standard_normal((2, 2, 8, 8)), rng, tol=1e-6)
 

@@ -99,7 +99,7 @@ MISTAKES = [
             "        x[index] = original\n"
             "        f_minus = np.asarray(f(x), dtype=np.float64)\n"
             "        grad[index] = np.sum((f_plus - f_minus) * weights) / h",
-            ("one-sided",), "a one-sided difference instead of a centred one"),
+            ("one-sided",), "a one-sided difference instead of a centered one"),
     Mistake(V, "numerical_gradient",
             "        x[index] = original  # put it back before probing the next entry\n", "",
             ("put each entry back",), "x left nudged after probing it"),
