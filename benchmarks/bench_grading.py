@@ -114,6 +114,9 @@ def main() -> None:
               f"({len(a)} by cnn-course, {len(b)} by nbgrader)")
         for extra in sorted(set(a) ^ set(b)):
             print(f"  {extra}: {'cnn-course only' if extra in a else 'nbgrader only'}")
+        if label == "full" and set(b) - set(a):
+            print("  (nbgrader runs only the notebook's visible test cells: a bug that only "
+                  "our hidden tests see earns full marks there)")
     whole = {s for s in students if all(mine[s, nb] == "full" for (t, nb) in mine if t == s)}
     print(f"students with full marks: {sorted(whole)}")
 
