@@ -89,6 +89,24 @@ def test_released_notebook_has_stubs_where_solutions_were(path):
     assert stubs >= 1
 
 
+@pytest.mark.parametrize("path", notebook_paths(SOLUTIONS), ids=lambda p: p.stem)
+def test_released_answer_cells_hold_the_question_not_the_model_answer(path):
+    solution = nbformat.read(path, as_version=4)
+    released = nbformat.read(RELEASED / path.parent.name / path.name, as_version=4)
+    answers = {nbgrader_meta(c)["grade_id"]: c.source for c in solution.cells
+               if c.cell_type == "markdown" and nbgrader_meta(c).get("solution")}
+    shown = {nbgrader_meta(c).get("grade_id"): c.source for c in released.cells
+             if c.cell_type == "markdown" and nbgrader_meta(c).get("solution")}
+    assert set(shown) == set(answers), f"{path.name}: answer cells lost or added by release"
+    kept = [g for g, text in shown.items() if text.strip() != "YOUR ANSWER HERE"]
+    assert not kept, f"{path.name}: answer cells released with text in them: {kept}"
+    everything = "\n".join(c.source for c in released.cells)
+    for grade_id, answer in answers.items():
+        lines = {line.strip() for line in answer.splitlines() if len(line.strip()) > 30}
+        leaked = [line for line in lines if line in everything]
+        assert not leaked, f"{path.name}: the model answer of {grade_id} is released: {leaked}"
+
+
 def test_hidden_test_points_match_the_notebook_grade_cells():
     import ast
 
